@@ -1,0 +1,223 @@
+"""Typed configuration for svlr_tf.
+
+Every hyperparameter of the paper (Gupta et al., ICCV 2017, Sec. 3 and Sec. 4) is
+a field here, and its default is the paper's value.  Small presets for tests and
+the embedded dataset override dimensions only through :func:`preset_config`.
+
+Config tree (in the spirit of tensorflow/models ``config_definitions``)::
+
+    ExperimentConfig
+      model:     ModelConfig      (SVLR module, VQA head, class counts)
+      loss:      LossConfig       (margins, alphas of Eq. 10)
+      optimizer: OptimizerConfig  (Adam, staircase exponential decay, weight decay)
+      data:      DataConfig       (batch sizes M and P, regions per image, choices)
+      train:     TrainConfig      (steps, evaluation and checkpoint cadence, seed)
+
+Named experiments (Sec. 5.2 / 5.3): ``vqa_only``, ``genome_only``,
+``joint_multitask``, ``joint_svlr`` (and ``joint_svlr_vr`` for the VQA -> VR
+direction of Sec. 5.3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Dict, Optional
+
+
+@dataclasses.dataclass
+class ModelConfig:
+  """Model dimensions (Sec. 3.1, 3.3).
+
+  Attributes:
+    word_vector_dim: width of the pretrained word vectors fed to g (300 for
+      word2vec; 50 for the GloVe 6B 50-d vectors of the embedded dataset).
+    embedding_dim: output width of g, f_o and f_a (paper: 300).
+    word_hidden_dim: hidden width of g (paper: 300, ReLU after the first layer).
+    region_feature_dim: width of the CNN region features (ResNet-50 pool: 2048).
+    region_hidden_dim: hidden width of f_o and f_a (paper: 2048).
+    region_final_relu: whether the last layer of f_o / f_a has a ReLU after its
+      batch norm (ambiguous in the paper; see docs/interpretations.md).
+    num_object_classes: |O| (paper: 1000).
+    num_attribute_classes: |T| (paper: 1000).
+    bimodal_dim: width of beta(Q, I, A) in Eq. 6 (paper: 2500).
+    num_question_bins: bins of the question representation (Shih et al.: 4).
+    multitask: True builds the Joint Multitask baseline of Sec. 5.2: the
+      recognition heads use learned per-class vectors h_y instead of g(y).
+  """
+
+  word_vector_dim: int = 300
+  embedding_dim: int = 300
+  word_hidden_dim: int = 300
+  region_feature_dim: int = 2048
+  region_hidden_dim: int = 2048
+  region_final_relu: bool = False
+  num_object_classes: int = 1000
+  num_attribute_classes: int = 1000
+  bimodal_dim: int = 2500
+  num_question_bins: int = 4
+  multitask: bool = False
+
+
+@dataclasses.dataclass
+class LossConfig:
+  """Loss weights of Eq. 10 and the margins of Eq. 1 and Eq. 8 (Sec. 4).
+
+  Defaults are the VR -> VQA setting of Sec. 5.2: alpha_ans = 1,
+  alpha_obj = alpha_atr = 0.1.
+  """
+
+  alpha_ans: float = 1.0
+  alpha_obj: float = 0.1
+  alpha_atr: float = 0.1
+  eta_obj: float = 1.0
+  eta_ans: float = 1.0
+
+
+@dataclasses.dataclass
+class OptimizerConfig:
+  """Adam with a staircase exponential decay and weight decay (Sec. 4)."""
+
+  learning_rate: float = 1e-3
+  decay_rate: float = 0.5
+  decay_steps: int = 24000
+  weight_decay: float = 1e-5
+
+
+@dataclasses.dataclass
+class DataConfig:
+  """Batching and region counts (Sec. 4).
+
+  Attributes:
+    recognition_batch_size: M, Genome regions per step (paper: 200).
+    vqa_batch_size: P, VQA questions per step (paper: 50).
+    regions_per_image: Edge Boxes proposals per VQA image (paper: 100).
+    num_choices: multiple-choice options per question (VQA v1: 18).
+    max_question_words: padded length of a question's word list per bin and
+      of its noun / adjective lists.
+    max_answer_words: padded length of an answer's word list.
+    shuffle_buffer: tf.data shuffle buffer (records, not bytes).
+  """
+
+  recognition_batch_size: int = 200
+  vqa_batch_size: int = 50
+  regions_per_image: int = 100
+  num_choices: int = 18
+  max_question_words: int = 16
+  max_answer_words: int = 6
+  shuffle_buffer: int = 10000
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """Training loop cadence.
+
+  Attributes:
+    steps: optimizer steps per run.
+    eval_every: steps between held-out evaluations (model selection).
+    checkpoint_every: steps between checkpoints.
+    log_every: steps between scalar summaries / progress lines.
+    seed: global seed (tf, numpy, tf.data).
+    jit_compile: compile the train step with XLA.
+  """
+
+  steps: int = 100000
+  eval_every: int = 2000
+  checkpoint_every: int = 2000
+  log_every: int = 100
+  seed: int = 0
+  jit_compile: bool = False
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+  """A whole experiment: model, loss, optimizer, data and training cadence.
+
+  ``uses_vqa`` / ``uses_recognition`` follow from the alphas: a task whose
+  alpha is zero gets no batches at all.
+  """
+
+  name: str = "joint_svlr"
+  model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+  loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+  optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+  data: DataConfig = dataclasses.field(default_factory=DataConfig)
+  train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+  @property
+  def uses_vqa(self) -> bool:
+    return self.loss.alpha_ans > 0
+
+  @property
+  def uses_recognition(self) -> bool:
+    return self.loss.alpha_obj > 0 or self.loss.alpha_atr > 0
+
+  def to_dict(self) -> Dict[str, Any]:
+    return dataclasses.asdict(self)
+
+  def to_json(self) -> str:
+    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_dict(cls, d: Dict[str, Any]) -> "ExperimentConfig":
+    return cls(
+        name=d.get("name", "joint_svlr"),
+        model=ModelConfig(**d.get("model", {})),
+        loss=LossConfig(**d.get("loss", {})),
+        optimizer=OptimizerConfig(**d.get("optimizer", {})),
+        data=DataConfig(**d.get("data", {})),
+        train=TrainConfig(**d.get("train", {})),
+    )
+
+  def replace(self, **sections: Dict[str, Any]) -> "ExperimentConfig":
+    """Returns a copy with fields of sections overridden.
+
+    Example: ``cfg.replace(model={"embedding_dim": 8}, train={"steps": 10})``.
+    """
+    d = self.to_dict()
+    for section, values in sections.items():
+      if section == "name":
+        d["name"] = values
+        continue
+      if section not in d or not isinstance(d[section], dict):
+        raise ValueError(f"Unknown config section {section!r}.")
+      unknown = set(values) - set(d[section])
+      if unknown:
+        raise ValueError(
+            f"Unknown field(s) {sorted(unknown)} in config section {section!r}.")
+      d[section].update(values)
+    return ExperimentConfig.from_dict(d)
+
+
+# Loss weights of Sec. 4.  VR -> VQA (Sec. 5.2): alpha_ans = 1, alpha_obj =
+# alpha_atr = 0.1.  VQA -> VR (Sec. 5.3): alpha_ans = 0.1, alpha_obj = alpha_atr = 1.
+# "VQA only" and "Genome only" set the corresponding alphas to 1, others to 0.
+_EXPERIMENTS = {
+    "vqa_only": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.0, alpha_atr=0.0),
+                     model=dict(multitask=False)),
+    "genome_only": dict(loss=dict(alpha_ans=0.0, alpha_obj=1.0, alpha_atr=1.0),
+                        model=dict(multitask=False)),
+    "joint_multitask": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),
+                            model=dict(multitask=True)),
+    "joint_svlr": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),
+                       model=dict(multitask=False)),
+    "joint_svlr_vr": dict(loss=dict(alpha_ans=0.1, alpha_obj=1.0, alpha_atr=1.0),
+                          model=dict(multitask=False)),
+}
+
+EXPERIMENT_NAMES = tuple(_EXPERIMENTS)
+
+
+def experiment_config(name: str,
+                      base: Optional[ExperimentConfig] = None) -> ExperimentConfig:
+  """Returns the named experiment of the paper on top of ``base``.
+
+  Args:
+    name: one of ``EXPERIMENT_NAMES``.
+    base: dimensions / cadence to start from (default: the paper's values).
+  """
+  if name not in _EXPERIMENTS:
+    raise ValueError(
+        f"Unknown experiment {name!r}; expected one of {list(EXPERIMENT_NAMES)}.")
+  base = base or ExperimentConfig()
+  return base.replace(name=name, **_EXPERIMENTS[name])
