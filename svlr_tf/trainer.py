@@ -1,0 +1,382 @@
+"""The training loop: joint loss (Eq. 10), tf.distribute, checkpoints, summaries.
+
+One generic loop serves every experiment of the paper; an experiment differs only in
+its config (alphas of Eq. 10, multitask baseline or SVLR).
+
+* Everything with variables (model, optimizer) is created under
+  ``strategy.scope()``; the optimizer is built before the first step (building it
+  lazily inside ``strategy.run`` fails under TF 2.21, see DESIGN.md).
+* The per-replica loss is divided by the number of replicas, so summed gradients
+  equal those of the global batch.
+* Training runs in segments of ``checkpoint_every`` steps.  Each segment reads a
+  fresh input stream seeded by (seed, first step of the segment) and ends with a
+  checkpoint (``tf.train.CheckpointManager`` in ``<workdir>/checkpoints``).  A run
+  killed at any point (even SIGKILL) resumes from the last checkpoint and, because
+  the data of a segment depends only on its first step, follows exactly the same
+  trajectory as an uninterrupted run (bit-exact with op determinism enabled).
+* Model selection: after every ``eval_every`` steps the held-out split is evaluated
+  (VQA accuracy for runs with VQA, object accuracy on Genome val otherwise); the best
+  weights are kept in ``<workdir>/best``.
+* TensorBoard: ``<workdir>/train`` (losses, learning rate, steps/s) and
+  ``<workdir>/validation`` (held-out VQA accuracy overall and per question type,
+  recognition accuracy, images of the attention over regions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+import zlib
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from svlr_tf.config import ExperimentConfig
+from svlr_tf.data import pipeline
+from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.prepared import PreparedData, feature_store_path
+from svlr_tf.evaluation import recognition_eval
+from svlr_tf.evaluation.vqa_eval import answer_accuracy
+from svlr_tf.model.joint import SVLRModel
+from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
+
+
+def segment_seed(seed: int, step: int) -> int:
+  """Seed of the input stream of the segment that starts at ``step``."""
+  return zlib.crc32(f"{seed}:{step}".encode()) & 0x7FFFFFFF
+
+
+def _write_json_atomic(path: str, obj) -> None:
+  tmp = f"{path}.tmp-{os.getpid()}"
+  with open(tmp, "w") as f:
+    json.dump(obj, f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
+
+
+@dataclasses.dataclass
+class VQAEvaluation:
+  """Accuracy of a model's multiple-choice predictions on one VQA split.
+
+  Attributes:
+    overall: official accuracy in percent.
+    per_question_type / per_answer_type: official accuracy per type, percent.
+    predictions: official results format [{"question_id", "answer"}].
+  """
+
+  overall: float
+  per_question_type: Dict[str, float]
+  per_answer_type: Dict[str, float]
+  predictions: list
+
+  def to_dict(self) -> dict:
+    return {"overall": self.overall, "per_question_type": self.per_question_type,
+            "per_answer_type": self.per_answer_type}
+
+
+class VQAScorer:
+  """Official VQA accuracy of every choice of every question of a split, cached.
+
+  The multiple-choice prediction is the best-scoring of the 18 choices; its accuracy
+  is the official min(#matching humans / 3, 1) averaged over the 10 leave-one-out
+  subsets (`svlr_tf.evaluation.vqa_eval.answer_accuracy`).
+  """
+
+  def __init__(self, arrays):
+    self.arrays = arrays
+    self.choice_accuracy = np.array(
+        [[answer_accuracy(choice, answers) for choice in choices]
+         for choices, answers in zip(arrays.choices, arrays.answers)],
+        dtype=np.float64)
+
+  def evaluate(self, scores: np.ndarray) -> VQAEvaluation:
+    """Scores [N, C] in split order -> accuracies (percent, 2 decimals)."""
+    a = self.arrays
+    pick = np.argmax(scores, axis=1)
+    acc = self.choice_accuracy[np.arange(len(pick)), pick]
+
+    def grouped(keys):
+      out = {}
+      keys = np.asarray(keys)
+      for key in sorted(set(keys.tolist())):
+        out[str(key)] = round(100.0 * float(acc[keys == key].mean()), 2)
+      return out
+
+    qtypes = np.asarray(a.question_type_names)[a.question_type]
+    predictions = [{"question_id": int(q), "answer": str(c[p])}
+                   for q, c, p in zip(a.question_ids, a.choices, pick)]
+    return VQAEvaluation(
+        overall=round(100.0 * float(acc.mean()), 2),
+        per_question_type=grouped(qtypes),
+        per_answer_type=grouped(a.answer_types),
+        predictions=predictions)
+
+  def chance(self) -> float:
+    """Expected official accuracy of a uniformly random choice, percent."""
+    return round(100.0 * float(self.choice_accuracy.mean()), 2)
+
+
+class Trainer:
+  """Trains one experiment in one work directory.
+
+  Args:
+    config: the experiment.
+    data: the prepared data (embedded world or real).
+    workdir: checkpoints, summaries, config and results go here.
+    strategy: a tf.distribute strategy (default: the current one).
+    log: a function taking one line of progress output.
+  """
+
+  def __init__(self, config: ExperimentConfig, data: PreparedData, workdir: str,
+               strategy: Optional[tf.distribute.Strategy] = None,
+               log: Callable[[str], None] = print):
+    self.config = config
+    self.data = data
+    self.workdir = workdir
+    self.strategy = strategy or tf.distribute.get_strategy()
+    self.log = log
+    os.makedirs(workdir, exist_ok=True)
+    # Both stores are opened for every experiment: the held-out evaluation reports
+    # VQA and recognition accuracy whatever the model was trained on.
+    self.stores = {name: FeatureStore(feature_store_path(data.data_dir, name))
+                   for name in ("vqa", "genome")}
+    self._scorers: Dict[str, VQAScorer] = {}
+    self._build()
+
+  # ---------------------------------------------------------------- building
+  def _build(self):
+    cfg = self.config
+    keras.utils.set_random_seed(cfg.train.seed)
+    data = self.data
+    with self.strategy.scope():
+      self.model = SVLRModel(
+          cfg.model, data.word_vectors,
+          data.class_word_ids("objects", cfg.data.max_answer_words),
+          data.class_word_ids("attributes", cfg.data.max_answer_words))
+      self._build_model_variables()
+      self.optimizer = build_optimizer(cfg.optimizer)
+      self.optimizer.build(self.model.trainable_variables)
+      self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+      self.best_metric = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
+      self.best_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
+    self.checkpoint = tf.train.Checkpoint(
+        model=self.model, optimizer=self.optimizer, step=self.step,
+        best_metric=self.best_metric, best_step=self.best_step)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(self.workdir, "checkpoints"), max_to_keep=2)
+    self.best_checkpoint = tf.train.Checkpoint(model=self.model)
+    self.best_manager = tf.train.CheckpointManager(
+        self.best_checkpoint, os.path.join(self.workdir, "best"), max_to_keep=1)
+    self._train_step = self._make_train_step()
+    self._vqa_eval_fn = tf.function(
+        lambda b: self.model.vqa_scores(b, training=False), reduce_retracing=True)
+    self._zero_shot_fn = tf.function(self.model.zero_shot_scores, reduce_retracing=True)
+    self._recognition_fn = tf.function(
+        lambda x: self.model.recognition_scores(x, training=False), reduce_retracing=True)
+
+  def _build_model_variables(self):
+    """Creates every variable with one call on a small batch of each task."""
+    small = dataclasses.replace(self.config.data, vqa_batch_size=2,
+                                recognition_batch_size=2)
+    vqa = next(iter(pipeline.vqa_dataset(
+        self.data, self.stores["vqa"], "heldout", small, training=False, seed=0)))
+    rec = next(iter(pipeline.recognition_dataset(
+        self.data, self.stores["genome"], "val", small, training=False, seed=0)))
+    self.model.vqa_scores(vqa, training=False)
+    self.model.recognition_scores(rec["region_features"], training=False)
+
+  def _make_train_step(self):
+    cfg = self.config
+    model, optimizer, strategy = self.model, self.optimizer, self.strategy
+
+    def replica_step(batch):
+      with tf.GradientTape() as tape:
+        losses = model.compute_losses(batch, cfg.loss, training=True)
+        decay = weight_decay_loss(model.trainable_variables, cfg.optimizer.weight_decay)
+        total = losses["loss_total"] + decay
+        scaled = total / tf.cast(strategy.num_replicas_in_sync, total.dtype)
+      grads = tape.gradient(scaled, model.trainable_variables)
+      optimizer.apply_gradients(zip(grads, model.trainable_variables))
+      losses = dict(losses)
+      losses["loss_weight_decay"] = decay
+      return losses
+
+    if cfg.train.jit_compile:
+      replica_step = tf.function(replica_step, jit_compile=True)
+
+    @tf.function
+    def train_step(iterator):
+      per_replica = strategy.run(replica_step, args=(next(iterator),))
+      return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+              for k, v in per_replica.items()}
+
+    return train_step
+
+  # ---------------------------------------------------------------- training
+  def _train_dataset(self, step: int):
+    ds = pipeline.joint_dataset(self.data, self.stores, self.config,
+                                seed=segment_seed(self.config.train.seed, step))
+    return self.strategy.experimental_distribute_dataset(ds)
+
+  def fit(self) -> dict:
+    """Trains to ``config.train.steps`` (resuming if a checkpoint exists).
+
+    Returns:
+      {"best_step", "best_metric", "selection_metric", "steps"}.
+    """
+    cfg = self.config
+    _write_json_atomic(os.path.join(self.workdir, "config.json"), cfg.to_dict())
+    if self.manager.latest_checkpoint:
+      self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+      self.log(f"[{cfg.name}] resumed from {self.manager.latest_checkpoint} "
+               f"at step {int(self.step.numpy())}")
+    train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+    total_steps = cfg.train.steps
+    step = int(self.step.numpy())
+    every = max(1, cfg.train.checkpoint_every)
+    t0, steps_done = time.time(), 0
+    while step < total_steps:
+      end = min(total_steps, (step // every + 1) * every)
+      iterator = iter(self._train_dataset(step))
+      while step < end:
+        losses = self._train_step(iterator)
+        step += 1
+        steps_done += 1
+        self.step.assign(step)
+        if step % cfg.train.log_every == 0 or step == total_steps:
+          values = {k: float(v.numpy()) for k, v in losses.items()}
+          if not all(np.isfinite(v) for v in values.values()):
+            raise FloatingPointError(
+                f"[{cfg.name}] non-finite loss at step {step}: {values}")
+          rate = steps_done / max(time.time() - t0, 1e-9)
+          lr = float(self.optimizer.learning_rate.numpy()) if hasattr(
+              self.optimizer.learning_rate, "numpy") else float(
+                  self.optimizer._get_current_learning_rate())
+          with train_writer.as_default(step=step):
+            for k, v in values.items():
+              tf.summary.scalar(k, v)
+            tf.summary.scalar("learning_rate", lr)
+            tf.summary.scalar("steps_per_second", rate)
+          eta = (total_steps - step) / max(rate, 1e-9)
+          self.log(f"[{cfg.name} seed {cfg.train.seed}] step {step}/{total_steps} "
+                   f"loss {values['loss_total']:.4f} ({rate:.1f} steps/s, "
+                   f"eta {eta:.0f}s)")
+      if step % cfg.train.eval_every == 0 or step == total_steps:
+        self._select(step)
+      self.manager.save(checkpoint_number=step)
+    train_writer.flush()
+    if self.best_manager.latest_checkpoint is None:
+      self._select(step, force=True)
+    return {"best_step": int(self.best_step.numpy()),
+            "best_metric": float(self.best_metric.numpy()),
+            "selection_metric": self.selection_metric, "steps": step}
+
+  @property
+  def selection_metric(self) -> str:
+    return ("heldout_vqa_accuracy" if self.config.uses_vqa
+            else "val_object_accuracy")
+
+  def _select(self, step: int, force: bool = False):
+    """Held-out evaluation, summaries, and best-model bookkeeping."""
+    writer = tf.summary.create_file_writer(os.path.join(self.workdir, "validation"))
+    with writer.as_default(step=step):
+      metric = None
+      if self.config.uses_vqa:
+        ev, attention = self.evaluate_vqa("heldout", return_attention=True)
+        tf.summary.scalar("vqa_accuracy/overall", ev.overall)
+        for qt, acc in ev.per_question_type.items():
+          tf.summary.scalar(f"vqa_accuracy/{qt}", acc)
+        tf.summary.image("attention_over_regions", attention_image(attention))
+        metric = ev.overall
+        self.log(f"[{self.config.name}] step {step}: held-out VQA accuracy {ev.overall:.2f}")
+      rec = self.evaluate_recognition("val")
+      tf.summary.scalar("recognition/object_accuracy", rec["object_accuracy"])
+      tf.summary.scalar("recognition/attribute_accuracy", rec["attribute_accuracy"])
+      if metric is None:
+        metric = rec["object_accuracy"]
+        self.log(f"[{self.config.name}] step {step}: val object accuracy "
+                 f"{rec['object_accuracy']:.2f}, attribute {rec['attribute_accuracy']:.2f}")
+    writer.flush()
+    if force or metric > float(self.best_metric.numpy()):
+      self.best_metric.assign(metric)
+      self.best_step.assign(step)
+      self.best_manager.save(checkpoint_number=step)
+
+  def restore_best(self):
+    """Loads the weights selected on the held-out split."""
+    path = self.best_manager.latest_checkpoint
+    if path is None:
+      raise FileNotFoundError(f"{self.workdir}/best: no checkpoint; train first.")
+    self.best_checkpoint.restore(path).expect_partial()
+    return path
+
+  # -------------------------------------------------------------- evaluation
+  def _scorer(self, split: str) -> VQAScorer:
+    if split not in self._scorers:
+      self._scorers[split] = VQAScorer(self.data.load_vqa(
+          split, self.config.data.max_question_words, self.config.data.max_answer_words,
+          self.config.data.num_choices))
+    return self._scorers[split]
+
+  def _vqa_split_scores(self, split: str, fn, return_attention=False):
+    cfg = self.config.data
+    scores, attention = [], None
+    for batch in pipeline.vqa_dataset(self.data, self.stores["vqa"], split, cfg,
+                                      training=False, seed=0):
+      valid = batch["valid"].numpy()
+      out = fn(batch)
+      if isinstance(out, (tuple, list)):
+        s, att = out
+        if return_attention and attention is None:
+          label = batch["label"].numpy()
+          attention = att.numpy()[np.arange(len(label)), label][valid]
+      else:
+        s = out
+      scores.append(s.numpy()[valid])
+    return np.concatenate(scores, axis=0), attention
+
+  def evaluate_vqa(self, split: str, return_attention: bool = False):
+    """Multiple-choice accuracy of the VQA model (Eq. 7) on a split."""
+    scores, attention = self._vqa_split_scores(split, self._vqa_eval_fn,
+                                               return_attention=return_attention)
+    ev = self._scorer(split).evaluate(scores)
+    return (ev, attention) if return_attention else ev
+
+  def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
+    """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
+    scores, _ = self._vqa_split_scores(split, self._zero_shot_fn)
+    return self._scorer(split).evaluate(scores)
+
+  def chance(self, split: str) -> float:
+    return self._scorer(split).chance()
+
+  def recognition_scores(self, split: str):
+    """(object_scores, object_labels, attribute_scores, attribute_targets) arrays."""
+    out = [[], [], [], []]
+    for batch in pipeline.recognition_dataset(self.data, self.stores["genome"], split,
+                                              self.config.data, training=False, seed=0):
+      valid = batch["valid"].numpy()
+      obj, atr = self._recognition_fn(batch["region_features"])
+      for lst, x in zip(out, (obj, batch["object_labels"], atr,
+                              batch["attribute_targets"])):
+        lst.append(np.asarray(x)[valid])
+    return tuple(np.concatenate(x, axis=0) for x in out)
+
+  def evaluate_recognition(self, split: str) -> dict:
+    """Object and attribute accuracy (Sec. 5.3) on a Genome split."""
+    return recognition_eval.recognition_metrics(*self.recognition_scores(split))
+
+
+def attention_image(attention: np.ndarray, max_rows: int = 16, scale: int = 8):
+  """Attention over regions as a [1, H, W, 1] image for TensorBoard.
+
+  Each row is one held-out question (its correct choice), each column one region;
+  brighter is more attention (each row scaled to its maximum).
+  """
+  att = np.asarray(attention)[:max_rows]
+  att = att / np.maximum(att.max(axis=1, keepdims=True), 1e-9)
+  att = np.repeat(np.repeat(att, scale, axis=0), scale, axis=1)
+  return att[None, :, :, None].astype(np.float32)

@@ -1,0 +1,32 @@
+import numpy as np
+
+from svlr_tf.evaluation import recognition_eval as re
+
+
+def test_object_hits_counts_annotated_names_only():
+  scores = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.0], [0.0, 0.1, 0.7]])
+  labels = np.array([[0, 1, 0], [0, 1, 0], [1, 0, 1]])
+  np.testing.assert_array_equal(re.object_hits(scores, labels), [True, False, True])
+
+
+def test_attribute_hits_top_k_fraction():
+  scores = np.array([[0.9, 0.8, 0.1, 0.0],   # top-2 = {0, 1}; targets {0, 2} -> 1/2
+                     [0.1, 0.2, 0.3, 0.4],   # top-1 = {3}; target {3} -> 1
+                     [0.5, 0.5, 0.5, 0.5]])  # no attributes -> NaN
+  targets = np.array([[1, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
+  hits = re.attribute_hits(scores, targets)
+  np.testing.assert_allclose(hits[:2], [0.5, 1.0])
+  assert np.isnan(hits[2])
+
+
+def test_per_class_and_metrics():
+  hits = np.array([True, False, True, True])
+  labels = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]])
+  per_class = re.per_class_object_accuracy(hits, labels)
+  np.testing.assert_allclose(per_class[:2], [2 / 3, 1.0])
+  assert np.isnan(per_class[2])
+  m = re.recognition_metrics(np.eye(3)[[0, 1, 2]], np.eye(3)[[0, 0, 2]],
+                             np.array([[1.0, 0.0]] * 3), np.array([[1, 0], [0, 1], [0, 0]]))
+  assert m["object_accuracy"] == 66.67
+  assert m["attribute_accuracy"] == 50.0
+  assert m["num_regions"] == 3
