@@ -111,7 +111,7 @@ class VQAScorer:
     return VQAEvaluation(
         overall=round(100.0 * float(acc.mean()), 2),
         per_question_type=grouped(qtypes),
-        per_answer_type=grouped(a.answer_types),
+        per_answer_type=grouped(np.asarray(a.answer_type_names)[a.answer_type]),
         predictions=predictions)
 
   def chance(self) -> float:

@@ -1,0 +1,457 @@
+"""Sharded, memory-mapped float16 region features addressed by image id.
+
+Layout of a store directory::
+
+  <path>/shard-00000.npy   float16 [rows, dim]  (standard .npy, memory-mapped)
+  <path>/shard-00001.npy   ...
+  <path>/index.npz         image_id -> (shard, start_row, count), per-shard rows
+                           and crc32; written last (its presence commits the store)
+
+With ``rows_per_image=K`` every image occupies exactly K rows (zero-padded,
+``count`` = valid rows), so a shard is also a ``[n_images, K, dim]`` array and
+gathering a batch of images is one fancy index per shard (no per-row loop).
+Without it (the Genome store), an image's rows are its annotated regions.
+
+Opening reads only the index and the shard headers (O(index), not O(data)); the
+features stay on disk and are paged in on access, so memory does not grow with
+the dataset (paper scale: ~250k images x 100 x 2048 float16 ~ 100 GB).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zlib
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from svlr_tf.errors import DataError
+
+INDEX_NAME = "index.npz"
+INDEX_VERSION = 1
+_SHARD_PATTERN = re.compile(r"^shard-(\d{5,})\.npy$")
+# Bytes reserved for the .npy header of a shard being streamed to disk: the
+# header of a 2-D float16 array is 128 bytes for any realistic shape.
+_HEADER_BYTES = 128
+_CRC_CHUNK_BYTES = 64 << 20
+
+
+def shard_name(index: int) -> str:
+  return f"shard-{index:05d}.npy"
+
+
+def _npy_header(rows: int, dim: int) -> bytes:
+  buf = io.BytesIO()
+  np.lib.format.write_array_header_1_0(
+      buf, {"descr": np.dtype(np.float16).str, "fortran_order": False,
+            "shape": (int(rows), int(dim))})
+  return buf.getvalue()
+
+
+def _atomic_savez(path: str, **arrays: np.ndarray) -> None:
+  tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
+  try:
+    with open(tmp, "wb") as f:
+      np.savez(f, **arrays)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+class FeatureStoreWriter:
+  """Writes a feature store; a context manager.
+
+  Shards are streamed to a temporary name and renamed into place when full;
+  the index is written last, atomically, on a clean exit.  If the ``with``
+  block raises, no index is written, so the partial store is never visible
+  (opening it raises a ``DataError``).
+
+  Args:
+    path: the store directory (created).
+    dim: feature width D.
+    rows_per_image: K to pad every image to exactly K rows, or None for a
+      variable number of rows per image.
+    shard_rows: rows per shard (rounded down to a multiple of K, at least K).
+      The default is ~512 MB shards at D = 2048.
+    append: add images to an existing store instead of replacing it.
+
+  Example:
+    with FeatureStoreWriter(path, dim=2048, rows_per_image=100) as w:
+      w.add(image_id, features)   # [n, 2048], n <= 100
+  """
+
+  def __init__(self, path: str, dim: int, rows_per_image: Optional[int] = None,
+               shard_rows: int = 131072, append: bool = False):
+    if dim <= 0:
+      raise ValueError(f"dim must be positive, got {dim}.")
+    if rows_per_image is not None and rows_per_image <= 0:
+      raise ValueError(f"rows_per_image must be positive or None, got {rows_per_image}.")
+    if shard_rows <= 0:
+      raise ValueError(f"shard_rows must be positive, got {shard_rows}.")
+    self.path = os.fspath(path)
+    self.dim = int(dim)
+    self.rows_per_image = None if rows_per_image is None else int(rows_per_image)
+    if self.rows_per_image:
+      shard_rows = max(self.rows_per_image,
+                       shard_rows // self.rows_per_image * self.rows_per_image)
+    self.shard_rows = int(shard_rows)
+    self.append = append
+
+    self._image_ids: List[int] = []
+    self._shard: List[int] = []
+    self._start: List[int] = []
+    self._count: List[int] = []
+    self._seen = set()
+    self._shard_sizes: List[int] = []
+    self._shard_crcs: List[int] = []
+    self._file = None
+    self._tmp_name = None
+    self._rows_in_shard = 0
+    self._crc = 0
+    self._closed = False
+    self._open_dir()
+
+  # -- setup -----------------------------------------------------------------
+
+  def _open_dir(self) -> None:
+    os.makedirs(self.path, exist_ok=True)
+    index_path = os.path.join(self.path, INDEX_NAME)
+    if self.append and os.path.exists(index_path):
+      old = FeatureStore(self.path)
+      if old.dim != self.dim or old.rows_per_image != self.rows_per_image:
+        raise DataError(index_path,
+                        f"cannot append dim={self.dim}, rows_per_image="
+                        f"{self.rows_per_image} to a store with dim={old.dim}, "
+                        f"rows_per_image={old.rows_per_image}")
+      self._image_ids = old.image_ids.tolist()
+      self._shard = old._shard.tolist()
+      self._start = old._start.tolist()
+      self._count = old._count.tolist()
+      self._seen = set(self._image_ids)
+      self._shard_sizes = old._shard_rows.tolist()
+      self._shard_crcs = old._shard_crc.tolist()
+      return
+    # Replacing: hide the old store first (index gone), then drop its shards.
+    if os.path.exists(index_path):
+      os.remove(index_path)
+    for name in os.listdir(self.path):
+      if _SHARD_PATTERN.match(name) or name.startswith(".shard-"):
+        os.remove(os.path.join(self.path, name))
+
+  # -- writing ---------------------------------------------------------------
+
+  def __enter__(self) -> "FeatureStoreWriter":
+    return self
+
+  def __exit__(self, exc_type, exc, tb) -> None:
+    if exc_type is None:
+      self.close()
+    else:
+      self.abort()
+
+  def add(self, image_id: int, features: np.ndarray) -> None:
+    """Adds the [n, dim] region features of one image.
+
+    Raises:
+      DataError: duplicate image id, wrong shape, more than K rows, NaN / inf.
+    """
+    if self._closed:
+      raise ValueError("FeatureStoreWriter is closed.")
+    image_id = int(image_id)
+    if image_id in self._seen:
+      raise DataError(self.path, f"duplicate image id {image_id}")
+    features = np.asarray(features)
+    if features.ndim != 2 or features.shape[1] != self.dim:
+      raise DataError(self.path, f"image {image_id}: features have shape "
+                      f"{features.shape}, expected [n, {self.dim}]")
+    n = features.shape[0]
+    if self.rows_per_image is not None and n > self.rows_per_image:
+      raise DataError(self.path, f"image {image_id}: {n} rows > rows_per_image="
+                      f"{self.rows_per_image}")
+    rows = features.astype(np.float16)
+    if not (np.all(np.isfinite(features)) and np.all(np.isfinite(rows))):
+      raise DataError(self.path, f"image {image_id}: features contain NaN or inf "
+                      "(or overflow float16)")
+    if self.rows_per_image is not None and n < self.rows_per_image:
+      rows = np.concatenate(
+          [rows, np.zeros((self.rows_per_image - n, self.dim), np.float16)])
+    width = rows.shape[0]
+    if self._file is not None and self._rows_in_shard + width > self.shard_rows:
+      self._finish_shard()
+    if self._file is None:
+      self._start_shard()
+    data = np.ascontiguousarray(rows).tobytes()
+    self._file.write(data)
+    self._crc = zlib.crc32(data, self._crc)
+    self._seen.add(image_id)
+    self._image_ids.append(image_id)
+    self._shard.append(len(self._shard_sizes))
+    self._start.append(self._rows_in_shard)
+    self._count.append(n)
+    self._rows_in_shard += width
+
+  def _start_shard(self) -> None:
+    name = shard_name(len(self._shard_sizes))
+    self._tmp_name = os.path.join(self.path, f".{name}.tmp{os.getpid()}")
+    self._file = open(self._tmp_name, "wb")
+    self._file.write(b"\0" * _HEADER_BYTES)
+    self._rows_in_shard = 0
+    self._crc = 0
+
+  def _finish_shard(self) -> None:
+    header = _npy_header(self._rows_in_shard, self.dim)
+    final = os.path.join(self.path, shard_name(len(self._shard_sizes)))
+    if len(header) == _HEADER_BYTES:
+      self._file.seek(0)
+      self._file.write(header)
+      self._file.flush()
+      os.fsync(self._file.fileno())
+      self._file.close()
+    else:  # unusual shape: rewrite with the right header length
+      self._file.close()
+      with open(self._tmp_name, "rb") as src, open(self._tmp_name + "b", "wb") as dst:
+        src.seek(_HEADER_BYTES)
+        dst.write(header)
+        while chunk := src.read(_CRC_CHUNK_BYTES):
+          dst.write(chunk)
+      os.replace(self._tmp_name + "b", self._tmp_name)
+    os.replace(self._tmp_name, final)
+    self._shard_sizes.append(self._rows_in_shard)
+    self._shard_crcs.append(self._crc)
+    self._file = None
+    self._tmp_name = None
+
+  def close(self) -> None:
+    """Finishes the last shard and writes the index (commits the store)."""
+    if self._closed:
+      return
+    if self._file is not None:
+      self._finish_shard()
+    _atomic_savez(
+        os.path.join(self.path, INDEX_NAME),
+        version=np.int64(INDEX_VERSION),
+        dim=np.int64(self.dim),
+        rows_per_image=np.int64(-1 if self.rows_per_image is None else self.rows_per_image),
+        image_ids=np.asarray(self._image_ids, np.int64),
+        shard=np.asarray(self._shard, np.int32),
+        start=np.asarray(self._start, np.int64),
+        count=np.asarray(self._count, np.int32),
+        shard_rows=np.asarray(self._shard_sizes, np.int64),
+        shard_crc32=np.asarray(self._shard_crcs, np.uint32))
+    self._closed = True
+
+  def abort(self) -> None:
+    """Drops the shard being written; writes no index."""
+    if self._file is not None:
+      self._file.close()
+      if self._tmp_name and os.path.exists(self._tmp_name):
+        os.remove(self._tmp_name)
+      self._file = None
+    self._closed = True
+
+  def __len__(self) -> int:
+    return len(self._image_ids)
+
+
+class FeatureStore:
+  """Reads a feature store written by :class:`FeatureStoreWriter`.
+
+  Attributes:
+    dim: feature width D.
+    rows_per_image: K, or None for a variable number of rows per image.
+    image_ids: int64 [n_images], in insertion order.
+    nbytes: bytes of feature data on disk.
+
+  Raises (on open):
+    DataError naming the file: no index (incomplete store), malformed index,
+    missing / truncated / wrong-shape shard.
+  """
+
+  def __init__(self, path: str):
+    self.path = os.fspath(path)
+    index_path = os.path.join(self.path, INDEX_NAME)
+    if not os.path.isdir(self.path):
+      raise DataError(self.path, "feature store directory does not exist")
+    if not os.path.exists(index_path):
+      raise DataError(index_path, "missing feature store index (store incomplete "
+                      "or not written)")
+    try:
+      with np.load(index_path, allow_pickle=False) as z:
+        index = {k: z[k] for k in z.files}
+    except Exception as e:  # zipfile / format errors of many kinds
+      raise DataError(index_path, f"cannot read index: {e}") from None
+    required = ("version", "dim", "rows_per_image", "image_ids", "shard", "start",
+                "count", "shard_rows", "shard_crc32")
+    missing = [k for k in required if k not in index]
+    if missing:
+      raise DataError(index_path, f"index is missing {missing}")
+    if int(index["version"]) != INDEX_VERSION:
+      raise DataError(index_path, f"unsupported index version {int(index['version'])}")
+    self.dim = int(index["dim"])
+    k = int(index["rows_per_image"])
+    self.rows_per_image = None if k < 0 else k
+    self.image_ids = index["image_ids"].astype(np.int64)
+    self._shard = index["shard"].astype(np.int32)
+    self._start = index["start"].astype(np.int64)
+    self._count = index["count"].astype(np.int32)
+    self._shard_rows = index["shard_rows"].astype(np.int64)
+    self._shard_crc = index["shard_crc32"].astype(np.uint32)
+    n = len(self.image_ids)
+    if not (len(self._shard) == len(self._start) == len(self._count) == n):
+      raise DataError(index_path, "index arrays have different lengths")
+    if len(self._shard_crc) != len(self._shard_rows):
+      raise DataError(index_path, "index shard arrays have different lengths")
+    # Sorted ids for vectorized lookup (np.searchsorted): compact, no dict.
+    self._order = np.argsort(self.image_ids, kind="stable")
+    self._sorted_ids = self.image_ids[self._order]
+    if n > 1 and np.any(self._sorted_ids[1:] == self._sorted_ids[:-1]):
+      raise DataError(index_path, "duplicate image ids in index")
+    if n and (self._shard.min() < 0 or self._shard.max() >= len(self._shard_rows)):
+      raise DataError(index_path, "index refers to a missing shard")
+    width = self._count if self.rows_per_image is None else self.rows_per_image
+    if n and np.any(self._start + width > self._shard_rows[self._shard]):
+      raise DataError(index_path, "index rows exceed shard sizes")
+    self._shards = [self._open_shard(i) for i in range(len(self._shard_rows))]
+    self.nbytes = int(sum(s.nbytes for s in self._shards))
+    self._max_count = int(self._count.max()) if n else 0
+
+  def _open_shard(self, i: int) -> np.ndarray:
+    path = os.path.join(self.path, shard_name(i))
+    if not os.path.exists(path):
+      raise DataError(path, "missing shard file")
+    try:
+      mm = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as e:
+      raise DataError(path, f"corrupt or truncated shard: {e}") from None
+    expected = (int(self._shard_rows[i]), self.dim)
+    if mm.dtype != np.float16 or mm.shape != expected:
+      raise DataError(path, f"shard is {mm.dtype} {mm.shape}, index expects "
+                      f"float16 {expected}")
+    size = os.path.getsize(path)
+    if size != mm.offset + mm.nbytes:
+      raise DataError(path, f"shard file has {size} bytes, expected "
+                      f"{mm.offset + mm.nbytes} (truncated or corrupt)")
+    # A plain ndarray view of the map (the memmap subclass is kept alive as its
+    # base): results of np.take are then ordinary arrays.
+    view = mm.view(np.ndarray)
+    if self.rows_per_image:
+      view = view.reshape(expected[0] // self.rows_per_image, self.rows_per_image,
+                          self.dim)
+    return view
+
+  # -- lookup ----------------------------------------------------------------
+
+  def __len__(self) -> int:
+    return len(self.image_ids)
+
+  def __contains__(self, image_id: int) -> bool:
+    i = np.searchsorted(self._sorted_ids, image_id)
+    return bool(i < len(self._sorted_ids) and self._sorted_ids[i] == image_id)
+
+  def positions(self, image_ids) -> np.ndarray:
+    """Index positions of image ids (int64 [n]); DataError for unknown ids."""
+    ids = np.asarray(image_ids, np.int64)
+    i = np.searchsorted(self._sorted_ids, ids)
+    i = np.minimum(i, max(len(self._sorted_ids) - 1, 0))
+    if len(self._sorted_ids) == 0 or np.any(self._sorted_ids[i] != ids):
+      bad = ids if len(self._sorted_ids) == 0 else ids[self._sorted_ids[i] != ids]
+      raise DataError(self.path, f"image id {int(bad.ravel()[0])} is not in the "
+                      "feature store")
+    return self._order[i]
+
+  def has_images(self, image_ids) -> np.ndarray:
+    """bool [n]: whether each image id is in the store."""
+    ids = np.asarray(image_ids, np.int64)
+    if len(self._sorted_ids) == 0:
+      return np.zeros(ids.shape, bool)
+    i = np.minimum(np.searchsorted(self._sorted_ids, ids), len(self._sorted_ids) - 1)
+    return self._sorted_ids[i] == ids
+
+  def count(self, image_id: int) -> int:
+    """Number of valid rows of an image."""
+    return int(self._count[self.positions([image_id])[0]])
+
+  def counts(self, image_ids) -> np.ndarray:
+    """int32 [n] valid rows of each image."""
+    return self._count[self.positions(image_ids)]
+
+  def regions(self, image_id: int) -> np.ndarray:
+    """[count, dim] float16 view of an image's valid rows."""
+    p = self.positions([image_id])[0]
+    shard, start, n = self._shard[p], self._start[p], self._count[p]
+    if self.rows_per_image:
+      return self._shards[shard][start // self.rows_per_image, :n]
+    return self._shards[shard][start:start + n]
+
+  def gather_images(self, image_ids) -> Tuple[np.ndarray, np.ndarray]:
+    """Features of whole images: ([n, K, dim] float16, mask [n, K] bool).
+
+    K is ``rows_per_image`` (or, for a variable-row store, the largest count in
+    the store).  One fancy index per shard; padded rows are zeros.
+    """
+    p = self.positions(image_ids)
+    counts = self._count[p]
+    if self.rows_per_image is None:
+      k = self._max_count
+      features = np.zeros((len(p), k, self.dim), np.float16)
+      for j, pj in enumerate(p):
+        s, start, n = self._shard[pj], self._start[pj], self._count[pj]
+        features[j, :n] = self._shards[s][start:start + n]
+    else:
+      k = self.rows_per_image
+      shards = self._shard[p]
+      slots = self._start[p] // k
+      if len(p) and np.all(shards == shards[0]):
+        features = np.take(self._shards[shards[0]], slots, axis=0)
+      else:
+        features = np.empty((len(p), k, self.dim), np.float16)
+        for s in np.unique(shards):
+          sel = np.nonzero(shards == s)[0]
+          features[sel] = np.take(self._shards[s], slots[sel], axis=0)
+    mask = np.arange(k)[None, :] < counts[:, None]
+    return features, mask
+
+  def gather_rows(self, image_ids, rows) -> np.ndarray:
+    """[n, dim] float16: row ``rows[i]`` of image ``image_ids[i]``."""
+    p = self.positions(image_ids)
+    rows = np.asarray(rows, np.int64)
+    if rows.shape != p.shape:
+      raise ValueError(f"image_ids and rows differ in shape: {p.shape} vs {rows.shape}")
+    counts = self._count[p]
+    bad = (rows < 0) | (rows >= counts)
+    if np.any(bad):
+      j = int(np.nonzero(bad)[0][0])
+      raise DataError(self.path, f"image {int(self.image_ids[p[j]])} has "
+                      f"{int(counts[j])} rows, row {int(rows[j])} requested")
+    shards = self._shard[p]
+    flat = self._start[p] + rows
+    out = np.empty((len(p), self.dim), np.float16)
+    for s in np.unique(shards):
+      sel = np.nonzero(shards == s)[0]
+      view = self._shards[s]
+      if self.rows_per_image:
+        view = view.reshape(-1, self.dim)
+      out[sel] = np.take(view, flat[sel], axis=0)
+    return out
+
+  # -- integrity -------------------------------------------------------------
+
+  def verify(self) -> None:
+    """Recomputes every shard's crc32; DataError naming the corrupt shard."""
+    for i, mm in enumerate(self._shards):
+      flat = np.asarray(mm).reshape(-1).view(np.uint8)
+      crc = 0
+      for a in range(0, flat.size, _CRC_CHUNK_BYTES):
+        crc = zlib.crc32(flat[a:a + _CRC_CHUNK_BYTES], crc)
+      if crc != int(self._shard_crc[i]):
+        raise DataError(os.path.join(self.path, shard_name(i)),
+                        "checksum mismatch (corrupt shard)")
+
+  def __repr__(self) -> str:
+    return (f"FeatureStore({self.path!r}, images={len(self)}, dim={self.dim}, "
+            f"rows_per_image={self.rows_per_image}, shards={len(self._shards)})")

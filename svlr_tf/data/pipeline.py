@@ -1,0 +1,284 @@
+"""tf.data pipelines: recognition, VQA and mixed-task batches (docs/architecture.md, "Batches").
+
+Order, as in big_vision: shuffle indices, repeat, batch the indices
+(``drop_remainder=True``: static shapes), one parallel map that gathers the
+whole batch from the memory-mapped feature store and the split's arrays, and a
+single ``prefetch`` at the very end.  Only indices flow through the shuffle, so
+it is a full per-epoch permutation (``stateless_shuffle`` seeded by
+(seed, epoch, task)); ``DataConfig.shuffle_buffer`` is not needed.
+
+Features stay float16 on the host (the model casts on the device): a paper-scale
+VQA batch is 50 x 100 x 2048 float16 = 20 MB.  Batch sizes are global; the
+trainer splits them with ``strategy.experimental_distribute_dataset``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from svlr_tf.config import DataConfig, ExperimentConfig
+from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
+from svlr_tf.errors import DataError
+
+_RECOGNITION_TASK, _VQA_TASK = 0, 1
+
+
+def _options() -> tf.data.Options:
+  options = tf.data.Options()
+  options.deterministic = True
+  return options
+
+
+def _shuffled_indices(n: int, seed: int, task: int) -> tf.data.Dataset:
+  """Infinite stream of indices: a fresh seeded permutation of [0, n) per epoch."""
+
+  def epoch_permutation(epoch):
+    stateless_seed = tf.stack([tf.constant(seed, tf.int64), epoch * 2 + task])
+    return tf.data.Dataset.from_tensor_slices(
+        tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
+                                                 seed=stateless_seed))
+
+  return tf.data.Dataset.counter(dtype=tf.int64).flat_map(epoch_permutation)
+
+
+def _ordered_indices(n: int, batch_size: int) -> tf.data.Dataset:
+  """One in-order pass, the last batch padded: batches of (indices, valid)."""
+  padded = -(-n // batch_size) * batch_size
+  valid = np.arange(padded) < n
+  indices = np.where(valid, np.arange(padded), 0).astype(np.int64)
+  return tf.data.Dataset.from_tensor_slices((indices, valid)).batch(
+      batch_size, drop_remainder=True)
+
+
+# -- recognition -------------------------------------------------------------------
+
+
+def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: PreparedData,
+                       name: str) -> None:
+  path = data.path("recognition", f"{name}.jsonl")
+  if len(split) == 0:
+    raise DataError(path, "split is empty")
+  present = store.has_images(split.image_ids)
+  if not np.all(present):
+    missing = split.image_ids[~present]
+    raise DataError(path, f"{len(missing)} regions refer to images not in the feature "
+                    f"store {store.path} (e.g. image {int(missing[0])})")
+  counts = store.counts(split.image_ids)
+  bad = split.rows >= counts
+  if np.any(bad):
+    j = int(np.nonzero(bad)[0][0])
+    raise DataError(path, f"region {int(split.rows[j])} of image "
+                    f"{int(split.image_ids[j])} is beyond its {int(counts[j])} rows in "
+                    f"the feature store {store.path}")
+
+
+def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
+                         data_config: DataConfig, training: bool, seed: int,
+                         batch_size: Optional[int]) -> tf.data.Dataset:
+  rec = data.load_recognition(split)
+  _check_recognition(rec, store, data, split)
+  m = batch_size or data_config.recognition_batch_size
+  num_o, num_t, dim = rec.object_targets.shape[1], rec.attribute_targets.shape[1], store.dim
+
+  def gather(indices):
+    features = store.gather_rows(rec.image_ids[indices], rec.rows[indices])
+    targets = rec.batch(indices)
+    return (features, targets["object_targets"], targets["object_labels"],
+            targets["attribute_targets"])
+
+  def to_batch(indices):
+    out = tf.numpy_function(gather, [indices],
+                            [tf.float16, tf.float32, tf.float32, tf.float32],
+                            stateful=False)
+    for t, shape in zip(out, ([m, dim], [m, num_o], [m, num_o], [m, num_t])):
+      t.set_shape(shape)
+    return dict(zip(("region_features", "object_targets", "object_labels",
+                     "attribute_targets"), out))
+
+  if training:
+    ds = _shuffled_indices(len(rec), seed, _RECOGNITION_TASK).batch(m, drop_remainder=True)
+    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  else:
+    ds = _ordered_indices(len(rec), m).map(
+        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True)
+  return ds.with_options(_options())
+
+
+def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
+                        data_config: DataConfig, *, training: bool, seed: int = 0,
+                        batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """Batches of Genome regions for Eq. 1-2.
+
+  Args:
+    data: the prepared directory.
+    store: the "genome" feature store.
+    split: "train", "val" or "test".
+    data_config: M = ``recognition_batch_size`` unless ``batch_size`` is given.
+    training: True: infinite, shuffled (seeded) batches; False: one in-order
+      pass with the last batch padded and a ``"valid"`` [M] bool.
+    seed: shuffling seed.
+
+  Returns:
+    Dataset of {"region_features": [M, D] float16, "object_targets": [M, O],
+    "object_labels": [M, O], "attribute_targets": [M, T] float32 (+ "valid")}.
+  """
+  return _recognition_batches(data, store, split, data_config, training, seed,
+                              batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# -- VQA ---------------------------------------------------------------------------------
+
+
+def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData, name: str,
+               data_config: DataConfig) -> None:
+  path = data.path("vqa", f"{name}.jsonl")
+  if len(split) == 0:
+    raise DataError(path, "split is empty")
+  if store.rows_per_image != data_config.regions_per_image:
+    raise DataError(store.path, f"rows_per_image={store.rows_per_image} but "
+                    f"DataConfig.regions_per_image={data_config.regions_per_image}")
+  present = store.has_images(split.image_ids)
+  if not np.all(present):
+    missing = split.image_ids[~present]
+    raise DataError(path, f"{len(missing)} questions refer to images not in the "
+                    f"feature store {store.path} (e.g. image {int(missing[0])})")
+
+
+def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
+                 data_config: DataConfig, training: bool, seed: int,
+                 batch_size: Optional[int]) -> tf.data.Dataset:
+  c, lq, la = (data_config.num_choices, data_config.max_question_words,
+               data_config.max_answer_words)
+  vqa = data.load_vqa(split, lq, la, c)
+  _check_vqa(vqa, store, data, split, data_config)
+  p, k, dim = batch_size or data_config.vqa_batch_size, store.rows_per_image, store.dim
+  nb = vqa.question_bins.shape[1]
+  keys = ("image_features", "region_mask") + VQA_TEXT_KEYS
+  dtypes = {"image_features": tf.float16, "region_mask": tf.bool,
+            "question_bins": tf.int32, "question_nouns": tf.int32,
+            "question_adjectives": tf.int32, "choice_words": tf.int32,
+            "choice_nouns": tf.int32, "choice_adjectives": tf.int32,
+            "label": tf.int32, "question_id": tf.int64, "question_type": tf.int32}
+  shapes = {"image_features": [p, k, dim], "region_mask": [p, k],
+            "question_bins": [p, nb, lq], "question_nouns": [p, lq],
+            "question_adjectives": [p, lq], "choice_words": [p, c, la],
+            "choice_nouns": [p, c, la], "choice_adjectives": [p, c, la],
+            "label": [p], "question_id": [p], "question_type": [p]}
+
+  def gather(indices):
+    features, mask = store.gather_images(vqa.image_ids[indices])
+    text = vqa.batch(indices)
+    return (features, mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
+
+  def to_batch(indices):
+    out = tf.numpy_function(gather, [indices], [dtypes[key] for key in keys],
+                            stateful=False)
+    for t, key in zip(out, keys):
+      t.set_shape(shapes[key])
+    return dict(zip(keys, out))
+
+  if training:
+    ds = _shuffled_indices(len(vqa), seed, _VQA_TASK).batch(p, drop_remainder=True)
+    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  else:
+    ds = _ordered_indices(len(vqa), p).map(
+        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True)
+  return ds.with_options(_options())
+
+
+def vqa_dataset(data: PreparedData, store: FeatureStore, split: str,
+                data_config: DataConfig, *, training: bool, seed: int = 0,
+                batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """Batches of VQA questions for Eq. 3-8 (the "vqa" batch of docs/architecture.md).
+
+  Args:
+    data: the prepared directory.
+    store: the "vqa" feature store (rows_per_image must equal
+      ``data_config.regions_per_image``).
+    split: "train", "heldout" or "test".
+    data_config: P, K, C, Lq, La.
+    training: True: infinite, shuffled (seeded) batches; False: one in-order
+      pass with the last batch padded and a ``"valid"`` [P] bool.
+    seed: shuffling seed.
+
+  Returns:
+    Dataset of {"image_features": [P, K, D] float16, "region_mask": [P, K] bool,
+    "question_bins": [P, 4, Lq], "question_nouns" / "question_adjectives":
+    [P, Lq], "choice_words" / "choice_nouns" / "choice_adjectives": [P, C, La],
+    "label": [P], "question_type": [P] int32, "question_id": [P] int64
+    (+ "valid")}.
+  """
+  return _vqa_batches(data, store, split, data_config, training, seed,
+                      batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def vqa_eval_dataset(data: PreparedData, store: FeatureStore, split: str,
+                     data_config: DataConfig,
+                     batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """One in-order pass over a VQA split; last batch padded, with "valid" [P]."""
+  return vqa_dataset(data, store, split, data_config, training=False,
+                     batch_size=batch_size)
+
+
+def recognition_eval_dataset(data: PreparedData, store: FeatureStore, split: str,
+                             data_config: DataConfig,
+                             batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """One in-order pass over a Genome split; last batch padded, with "valid" [M]."""
+  return recognition_dataset(data, store, split, data_config, training=False,
+                             batch_size=batch_size)
+
+
+def eval_batches(task: str, data: PreparedData, store: FeatureStore, split: str,
+                 data_config: DataConfig,
+                 batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """``vqa_eval_dataset`` or ``recognition_eval_dataset`` by task name."""
+  if task == "vqa":
+    return vqa_eval_dataset(data, store, split, data_config, batch_size)
+  if task == "recognition":
+    return recognition_eval_dataset(data, store, split, data_config, batch_size)
+  raise ValueError(f"task must be 'vqa' or 'recognition', got {task!r}.")
+
+
+# -- both tasks --------------------------------------------------------------------------
+
+
+def joint_dataset(data: PreparedData,
+                  stores: Optional[Mapping[str, FeatureStore]],
+                  experiment_config: ExperimentConfig,
+                  seed: Optional[int] = None) -> tf.data.Dataset:
+  """Training batches of every task the experiment uses (Eq. 10).
+
+  Each element is {"recognition": <M regions of Genome train>, "vqa": <P
+  questions of VQA train>}, holding only the tasks with a non-zero alpha
+  (``uses_recognition`` / ``uses_vqa``): every step sees both tasks (a zip of
+  the two infinite streams), as in the paper's joint training.
+
+  Args:
+    data: the prepared directory.
+    stores: {"genome": FeatureStore, "vqa": FeatureStore}; None opens them from
+      ``data``.
+    experiment_config: batch sizes, regions and which tasks are used.
+    seed: shuffling seed (default ``experiment_config.train.seed``).
+  """
+  seed = experiment_config.train.seed if seed is None else seed
+  stores = dict(stores or {})
+  data_config = experiment_config.data
+  tasks: Dict[str, tf.data.Dataset] = {}
+  if experiment_config.uses_recognition:
+    store = stores.get("genome") or data.feature_store("genome")
+    tasks["recognition"] = _recognition_batches(data, store, "train", data_config,
+                                                True, seed, None)
+  if experiment_config.uses_vqa:
+    store = stores.get("vqa") or data.feature_store("vqa")
+    tasks["vqa"] = _vqa_batches(data, store, "train", data_config, True, seed, None)
+  if not tasks:
+    raise ValueError(f"Experiment {experiment_config.name!r} uses no task "
+                     "(all alphas are zero).")
+  ds = tf.data.Dataset.zip(tasks).with_options(_options())
+  return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,1 @@
+"""Evaluation: the official VQA accuracy (``vqa_eval``) and recognition metrics."""

@@ -1,0 +1,290 @@
+"""Generates the embedded (simulated) world in the prepared format.
+
+  python -m svlr_tf.world.generate --preset default --out runs/data/world-default
+
+writes meta.json ("simulated": true), vocab.json + word_vectors.npy (real GloVe
+6B 50-d vectors), classes.json, recognition/{train,val,test}.jsonl,
+vqa/{train,heldout,test}.jsonl (+ official VQA v1 files) and the feature stores
+features/genome and features/vqa, through svlr_tf.data.prepared.PreparedWriter.
+Generation is deterministic in (preset, seed) and atomic: the world is built in
+a temporary directory next to ``out_dir`` and renamed into place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from svlr_tf.errors import DataError
+from svlr_tf.world import simulate
+from svlr_tf.world.config import WorldConfig, world_config
+
+GENERATOR_VERSION = 1
+VQA_IMAGE_ID_START = 1_000_000  # VQA (COCO) and Genome image ids never collide
+WORD_VECTORS_NAME = "glove.6B.50d"
+
+
+@dataclasses.dataclass
+class World:
+  """A simulated world in memory (what :func:`generate` writes)."""
+
+  config: WorldConfig
+  seed: int
+  classes: simulate.Classes
+  genome: Dict[str, List[simulate.GenomeImage]]   # train / val / test
+  vqa: Dict[str, List[simulate.VQAImage]]          # train / heldout / test
+
+
+def _rng(seed: int, stage: int) -> np.random.Generator:
+  # One independent stream per stage: changing the number of images does not
+  # change the classes or the backbone.
+  return np.random.default_rng(np.random.SeedSequence([seed, stage]))
+
+
+def _progress(msg: str, verbose: bool) -> None:
+  if verbose:
+    print(f"[world] {msg}", flush=True)
+
+
+def simulate_world(cfg: WorldConfig, seed: int = 0, verbose: bool = False) -> World:
+  """Simulates the whole world in memory (deterministic in cfg and seed)."""
+  t0 = time.time()
+  classes = simulate.build_classes(cfg, _rng(seed, 0))
+  backbone = simulate.Backbone(cfg, _rng(seed, 1))
+  look = simulate.Appearance(cfg, classes, _rng(seed, 2))
+  rng = _rng(seed, 3)
+  images = [simulate.genome_image(i + 1, cfg, classes, look, backbone, rng)
+            for i in range(cfg.genome_images)]
+  order = rng.permutation(len(images))
+  n_train = int(round(0.85 * len(images)))
+  n_val = int(round(0.05 * len(images)))
+  genome = {"train": sorted([images[i] for i in order[:n_train]], key=lambda g: g.image_id),
+            "val": sorted([images[i] for i in order[n_train:n_train + n_val]],
+                          key=lambda g: g.image_id),
+            "test": sorted([images[i] for i in order[n_train + n_val:]],
+                           key=lambda g: g.image_id)}
+  _progress(f"{sum(len(g.objects) for g in images)} Genome regions "
+            f"({time.time() - t0:.1f}s)", verbose)
+  rng = _rng(seed, 4)
+  asker = simulate.QuestionMaker(cfg, classes)
+  vqa, next_id = {}, VQA_IMAGE_ID_START
+  for split, n in zip(("train", "heldout", "test"), cfg.vqa_images):
+    imgs = []
+    for _ in range(n):
+      img = simulate.vqa_image(next_id, cfg, classes, look, backbone, rng)
+      img.questions = [asker.ask(img, rng) for _ in range(cfg.questions_per_image)]
+      imgs.append(img)
+      next_id += 1
+    vqa[split] = imgs
+  _progress(f"{sum(cfg.vqa_images) * cfg.questions_per_image} VQA questions "
+            f"({time.time() - t0:.1f}s)", verbose)
+  return World(cfg, seed, classes, genome, vqa)
+
+
+# -- records -------------------------------------------------------------------
+
+
+def recognition_records(images: List[simulate.GenomeImage]) -> List[Dict]:
+  return [{"image_id": img.image_id, "region": r, "objects": names,
+           "attributes": img.attributes[r]}
+          for img in images for r, names in enumerate(img.objects)]
+
+
+def vqa_records(images: List[simulate.VQAImage]) -> List[Dict]:
+  """Prepared VQA records; text fields from svlr_tf.text (as for real data)."""
+  from svlr_tf import text  # pylint: disable=import-outside-toplevel
+  out = []
+  for img in images:
+    for k, q in enumerate(img.questions):
+      qt = text.analyze_question(q["question"])
+      answers = [text.analyze_answer(c) for c in q["choices"]]
+      out.append({
+          "question_id": img.image_id * 10 + k, "image_id": img.image_id,
+          "question": q["question"], "question_type": q["question_type"],
+          "answer_type": q["answer_type"], "choices": list(q["choices"]),
+          "answer": q["answer"], "label": int(q["label"]), "answers": list(q["answers"]),
+          "question_bins": qt.bins, "question_nouns": qt.nouns,
+          "question_adjectives": qt.adjectives,
+          "choice_words": [a.tokens for a in answers],
+          "choice_nouns": [a.nouns for a in answers],
+          "choice_adjectives": [a.adjectives for a in answers]})
+  return out
+
+
+def _record_words(rec: Dict) -> set:
+  words = set()
+  for b in rec["question_bins"]:
+    words.update(b)
+  words.update(rec["question_nouns"])
+  words.update(rec["question_adjectives"])
+  for field in ("choice_words", "choice_nouns", "choice_adjectives"):
+    for ws in rec[field]:
+      words.update(ws)
+  return words
+
+
+_GLOVE = None
+
+
+def word_table(words: List[str]):
+  """(vectors [len(words), 50], unknown words) from the real GloVe 6B 50-d vectors."""
+  from svlr_tf import word_vectors  # pylint: disable=import-outside-toplevel
+  global _GLOVE
+  if _GLOVE is None:  # ~80 MB: load once per process
+    _GLOVE = word_vectors.load_glove_package()
+  table, unknown = word_vectors.build_table(_GLOVE, words)
+  return np.asarray(table, np.float32), unknown
+
+
+def _meta(cfg: WorldConfig, seed: int) -> Dict:
+  return {"source": "embedded", "simulated": True, "preset": cfg.preset,
+          "description": ("Simulated Visual Genome + VQA v1 world (svlr_tf.world): "
+                          "real words, WordNet hypernyms and GloVe vectors; region "
+                          "features from a simulated backbone, not from images. "
+                          "See docs/world.md."),
+          "word_vectors": WORD_VECTORS_NAME, "feature_dim": cfg.feature_dim,
+          "regions_per_image": cfg.regions_per_image, "seed": int(seed),
+          "generator_version": GENERATOR_VERSION,
+          "world_config": json.loads(json.dumps(cfg.to_dict()))}
+
+
+def write_world(world: World, data_dir: str, verbose: bool = False) -> None:
+  """Writes a simulated world through the data layer's writers."""
+  from svlr_tf.data import prepared  # pylint: disable=import-outside-toplevel
+  cfg, classes = world.config, world.classes
+  w = prepared.PreparedWriter(data_dir)
+  vqa = {split: vqa_records(imgs) for split, imgs in world.vqa.items()}
+  words = set()
+  for recs in vqa.values():
+    for rec in recs:
+      words |= _record_words(rec)
+  for name in classes.objects + classes.attributes:
+    words.update(prepared.class_name_words(name))
+  words = [prepared.PAD, prepared.UNK] + sorted(words - {prepared.PAD, prepared.UNK})
+  vectors, unknown = word_table(words)
+  if unknown:
+    _progress(f"words without a GloVe vector: {unknown}", verbose)
+  w.write_vocab(words, vectors)
+  w.write_classes(classes.objects, classes.attributes, classes.object_hypernyms)
+  for split, imgs in world.genome.items():
+    w.write_recognition(split, recognition_records(imgs))
+  for split, recs in vqa.items():
+    w.write_vqa(split, recs)
+  _progress(f"wrote records ({len(words)} words)", verbose)
+  genome = sorted((img for imgs in world.genome.values() for img in imgs),
+                  key=lambda g: g.image_id)
+  with w.feature_store("genome", dim=cfg.feature_dim) as fs:
+    for img in genome:
+      fs.add(img.image_id, img.features)
+  with w.feature_store("vqa", dim=cfg.feature_dim,
+                       rows_per_image=cfg.regions_per_image) as fs:
+    for split in ("train", "heldout", "test"):
+      for img in world.vqa[split]:
+        fs.add(img.image_id, img.features)
+  # meta.json last: its presence (with a matching config) marks a complete world.
+  meta = _meta(cfg, world.seed)
+  meta["vqa_favoured_classes"] = classes.vqa_favoured
+  w.write_meta(meta)
+
+
+def generate(preset: str, out_dir, seed: int = 0, overwrite: bool = False,
+             verbose: bool = True, **overrides) -> str:
+  """Generates the world of ``preset`` into ``out_dir`` atomically; returns out_dir.
+
+  Raises FileExistsError if ``out_dir`` exists and ``overwrite`` is False.
+  ``overrides`` replace WorldConfig fields (e.g. ``vqa_images`` for the paper
+  preset's benchmarks).
+  """
+  cfg = world_config(preset, **overrides)
+  out_dir = os.path.abspath(os.fspath(out_dir))
+  if os.path.exists(out_dir) and not overwrite:
+    raise FileExistsError(f"{out_dir} exists (use overwrite=True).")
+  parent = os.path.dirname(out_dir)
+  os.makedirs(parent, exist_ok=True)
+  t0 = time.time()
+  world = simulate_world(cfg, seed, verbose)
+  tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp", dir=parent)
+  try:
+    write_world(world, tmp, verbose)
+    if os.path.exists(out_dir):
+      old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old", dir=parent)
+      os.rename(out_dir, os.path.join(old, "w"))
+      os.rename(tmp, out_dir)
+      shutil.rmtree(old, ignore_errors=True)
+    else:
+      os.rename(tmp, out_dir)
+  finally:
+    if os.path.isdir(tmp):
+      shutil.rmtree(tmp, ignore_errors=True)
+  _progress(f"world {preset!r} (seed {seed}) in {out_dir} ({time.time() - t0:.1f}s)",
+            verbose)
+  return out_dir
+
+
+def default_root(preset: str) -> str:
+  return os.path.join("runs", "data", f"world-{preset}")
+
+
+def world_is_current(data_dir: str, preset: str, seed: int = 0, **overrides) -> bool:
+  """True if ``data_dir`` holds a complete world generated with this config."""
+  path = os.path.join(data_dir, "meta.json")
+  try:
+    with open(path, encoding="utf-8") as f:
+      meta = json.load(f)
+  except (OSError, ValueError):
+    return False
+  cfg = world_config(preset, **overrides)
+  expected = _meta(cfg, seed)
+  return all(meta.get(k) == expected[k] for k in
+             ("preset", "seed", "generator_version", "world_config", "feature_dim",
+              "regions_per_image", "simulated"))
+
+
+def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
+                 verbose: bool = True) -> str:
+  """Returns a data dir holding the world of ``preset``, generating it if needed.
+
+  Default ``root``: runs/data/world-<preset>.  An existing complete world with
+  matching meta is reused; anything else there is regenerated.
+  """
+  data_dir = os.path.abspath(root or default_root(preset))
+  if world_is_current(data_dir, preset, seed):
+    return data_dir
+  return generate(preset, data_dir, seed=seed, overwrite=True, verbose=verbose)
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--preset", default="default", choices=["tiny", "default", "paper"])
+  parser.add_argument("--out", default=None, help="output dir (default runs/data/world-<preset>)")
+  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--overwrite", action="store_true")
+  parser.add_argument("--vqa-images", type=int, nargs=3, default=None,
+                      metavar=("TRAIN", "HELDOUT", "TEST"))
+  parser.add_argument("--genome-images", type=int, default=None)
+  args = parser.parse_args(argv)
+  overrides = {}
+  if args.vqa_images:
+    overrides["vqa_images"] = tuple(args.vqa_images)
+  if args.genome_images:
+    overrides["genome_images"] = args.genome_images
+  try:
+    generate(args.preset, args.out or default_root(args.preset), seed=args.seed,
+             overwrite=args.overwrite, **overrides)
+  except (DataError, FileExistsError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,81 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from svlr_tf.experiment import config_for_data, run_experiment
+from svlr_tf.trainer import Trainer, attention_image
+
+
+def _config(data, experiment="joint_svlr", steps=8, seed=0):
+  cfg = config_for_data("tiny", experiment, data, seed=seed, steps=steps)
+  return cfg.replace(train={"checkpoint_every": 4, "eval_every": 4, "log_every": 2})
+
+
+def _weights(trainer):
+  return [v.numpy() for v in trainer.model.weights]
+
+
+@pytest.fixture
+def deterministic():
+  tf.config.experimental.enable_op_determinism()
+  yield
+  tf.config.experimental.disable_op_determinism() if hasattr(
+      tf.config.experimental, "disable_op_determinism") else None
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(
+    tiny_data, tmp_path, deterministic):
+  cfg = _config(tiny_data, steps=8)
+  whole = Trainer(cfg, tiny_data, str(tmp_path / "whole"), log=lambda s: None)
+  whole.fit()
+
+  # Interrupted after the first checkpoint (step 4), then started again.
+  first = Trainer(cfg.replace(train={"steps": 4}), tiny_data, str(tmp_path / "cut"),
+                  log=lambda s: None)
+  first.fit()
+  lines = []
+  resumed = Trainer(cfg, tiny_data, str(tmp_path / "cut"), log=lines.append)
+  resumed.fit()
+  assert any("resumed" in line for line in lines)
+  assert int(resumed.step.numpy()) == 8
+  for a, b in zip(_weights(whole), _weights(resumed)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+  assert int(resumed.optimizer.iterations.numpy()) == 8
+
+
+def test_training_lowers_the_loss_and_selects_a_checkpoint(tiny_data, tmp_path):
+  cfg = _config(tiny_data, steps=8)
+  lines = []
+  trainer = Trainer(cfg, tiny_data, str(tmp_path), log=lines.append)
+  out = trainer.fit()
+  assert out["steps"] == 8
+  assert out["best_step"] in (4, 8)
+  assert os.path.exists(tmp_path / "config.json")
+  assert tf.train.latest_checkpoint(str(tmp_path / "best"))
+  assert any(f.startswith("events") for f in os.listdir(tmp_path / "train"))
+  assert any(f.startswith("events") for f in os.listdir(tmp_path / "validation"))
+  ev = trainer.evaluate_vqa("heldout")
+  assert 0.0 <= ev.overall <= 100.0
+  assert len(ev.predictions) == len(tiny_data.load_vqa(
+      "heldout", cfg.data.max_question_words, cfg.data.max_answer_words,
+      cfg.data.num_choices).question_ids)
+
+
+def test_run_experiment_writes_results_and_is_idempotent(tiny_data, tmp_path):
+  cfg = _config(tiny_data, experiment="genome_only", steps=4)
+  res = run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None, zero_shot=True)
+  assert {"zero_shot_test", "recognition_test", "chance"} <= set(res)
+  preds = json.load(open(tmp_path / "zero_shot_test_results.json"))
+  assert preds and set(preds[0]) == {"question_id", "answer"}
+  lines = []
+  again = run_experiment(cfg, tiny_data, str(tmp_path), log=lines.append, zero_shot=True)
+  assert again == res and any("done already" in l for l in lines)
+
+
+def test_attention_image_shape():
+  img = attention_image(np.random.rand(3, 5), scale=2)
+  assert img.shape == (1, 6, 10, 1)
+  assert img.max() == pytest.approx(1.0)

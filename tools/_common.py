@@ -1,0 +1,191 @@
+"""Small helpers shared by the command-line tools in ``tools/``.
+
+- :func:`run_main`: ``app.run`` wrapper that turns a :class:`DataError` into one
+  line on stderr and exit status 1 (no traceback).
+- :class:`Progress`: periodic ``name: done/total (rate/s)`` lines.
+- :func:`read_json`, :func:`atomic_write_json`, :func:`atomic_write_lines`,
+  :func:`atomic_path`: reading with one-line errors and atomic writing (a
+  temporary name in the same directory, then ``os.replace``).
+- :func:`image_id_from_path`, :func:`list_images`: COCO / Visual Genome file
+  names -> image ids.
+- :func:`clip_boxes`, :func:`read_image`: box clipping, image decoding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+import numpy as np
+from absl import app, logging
+
+from svlr_tf.errors import DataError
+
+
+def run_main(main: Callable[[list], Any]) -> None:
+  """Runs an absl ``main``; a DataError becomes ``"<path>: <problem>"`` + exit 1."""
+
+  def wrapped(argv):
+    try:
+      return main(argv)
+    except DataError as err:
+      print(f"error: {err}", file=sys.stderr)
+      sys.exit(1)
+
+  app.run(wrapped)
+
+
+class Progress:
+  """Prints ``name: done/total items (rate/s)`` at most every ``every_s`` seconds.
+
+  Example::
+
+    progress = Progress("images", total=len(paths))
+    for path in paths:
+      ...
+      progress.update()
+    progress.done()
+  """
+
+  def __init__(self, name: str, total: Optional[int] = None,
+               every_s: float = 10.0, unit: str = "items"):
+    self.name = name
+    self.total = total
+    self.every_s = every_s
+    self.unit = unit
+    self.count = 0
+    self._start = time.monotonic()
+    self._last = self._start
+
+  def line(self) -> str:
+    elapsed = max(time.monotonic() - self._start, 1e-9)
+    total = f"/{self.total}" if self.total is not None else ""
+    return (f"{self.name}: {self.count}{total} {self.unit} "
+            f"({self.count / elapsed:.1f}/s, {elapsed:.0f} s)")
+
+  def update(self, n: int = 1) -> None:
+    self.count += n
+    now = time.monotonic()
+    if now - self._last >= self.every_s:
+      self._last = now
+      logging.info(self.line())
+
+  def done(self) -> None:
+    logging.info(self.line() + " done")
+
+
+def read_json(path: str) -> Any:
+  """Loads a JSON file; a missing or malformed file raises a one-line DataError."""
+  if not os.path.isfile(path):
+    raise DataError(path, "file not found")
+  try:
+    with open(path, "rb") as f:
+      return json.loads(f.read().decode("utf-8"))
+  except (ValueError, UnicodeDecodeError) as err:
+    raise DataError(path, f"malformed JSON ({err})") from None
+
+
+def read_jsonl(path: str) -> Iterator[Any]:
+  """Yields the records of a JSON-lines file (blank lines skipped)."""
+  if not os.path.isfile(path):
+    raise DataError(path, "file not found")
+  with open(path, "r", encoding="utf-8") as f:
+    for number, line in enumerate(f, 1):
+      if not line.strip():
+        continue
+      try:
+        yield json.loads(line)
+      except ValueError as err:
+        raise DataError(path, f"line {number}: malformed JSON ({err})") from None
+
+
+@contextlib.contextmanager
+def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
+  """Yields a temporary path beside ``path``; renamed onto it only on success."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                             suffix=".tmp" + suffix, dir=directory)
+  os.close(fd)
+  try:
+    yield tmp
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def atomic_write_json(path: str, obj: Any, indent: Optional[int] = None) -> None:
+  with atomic_path(path) as tmp:
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(obj, f, indent=indent, ensure_ascii=False)
+
+
+def atomic_write_lines(path: str, records: Iterable[Any]) -> int:
+  """Writes one JSON record per line atomically; returns the number written."""
+  n = 0
+  with atomic_path(path) as tmp:
+    with open(tmp, "w", encoding="utf-8") as f:
+      for record in records:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        n += 1
+  return n
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def image_id_from_path(path: str) -> int:
+  """``COCO_train2014_000000123456.jpg`` -> 123456; ``VG_100K/42.jpg`` -> 42."""
+  stem = os.path.splitext(os.path.basename(path))[0]
+  runs = _DIGITS.findall(stem)
+  if not runs:
+    raise DataError(path, "no image id (digits) in the file name")
+  return int(runs[-1])
+
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+def list_images(directories: Iterable[str]) -> dict:
+  """Maps image id -> path for every image file in the directories (recursive).
+
+  A duplicate id (the same image in two directories) keeps the first path.
+  """
+  found = {}
+  for directory in directories:
+    if not os.path.isdir(directory):
+      raise DataError(directory, "image directory not found")
+    for root, _, files in sorted(os.walk(directory)):
+      for name in sorted(files):
+        if name.lower().endswith(IMAGE_EXTENSIONS):
+          path = os.path.join(root, name)
+          found.setdefault(image_id_from_path(path), path)
+  return found
+
+
+def clip_boxes(boxes: np.ndarray, width: int, height: int) -> List[List[int]]:
+  """Clips [x, y, w, h] boxes to the image; drops those of zero area."""
+  out = []
+  for x, y, w, h in np.asarray(boxes, dtype=np.float64).reshape(-1, 4):
+    x1, y1 = max(0.0, x), max(0.0, y)
+    x2, y2 = min(float(width), x + w), min(float(height), y + h)
+    if x2 - x1 >= 1 and y2 - y1 >= 1:
+      out.append([int(round(x1)), int(round(y1)),
+                  int(round(x2 - x1)), int(round(y2 - y1))])
+  return out
+
+
+def read_image(path: str) -> np.ndarray:
+  """Reads a BGR uint8 image; an unreadable file raises DataError."""
+  import cv2  # local: tools that do not read images need not load OpenCV
+  image = cv2.imread(path, cv2.IMREAD_COLOR)
+  if image is None or image.size == 0:
+    raise DataError(path, "cannot decode the image")
+  return image

@@ -1,0 +1,254 @@
+r"""VQA v1 (multiple choice) -> the prepared format's VQA splits (Sec. 5.1).
+
+    python -m tools.prepare_vqa --vqa_dir raw --data_dir prepared \
+        [--word_vectors raw/GoogleNews-vectors-negative300.bin.gz]
+
+Reads ``MultipleChoice_mscoco_{train,val}2014_questions.json`` and
+``mscoco_{train,val}2014_annotations.json`` from ``--vqa_dir`` (or the per-file
+flags) and writes ``vqa/{train,heldout,test}.jsonl`` plus the official
+question / annotation files of each split (``PreparedWriter.write_vqa``):
+
+- ``train`` / ``heldout``: the paper's train-subset / train-held-out split of VQA
+  train (236,277 / 12,072 questions). Rule: train images are ordered by
+  ``md5(str(image_id))`` and the first ``round(--heldout_fraction x images)``
+  are held out (default fraction 12,072 / 248,349; VQA v1 has exactly 3
+  questions per image, so the full train set gives 4,024 held-out images =
+  12,072 questions and 236,277 train-subset questions). Every question of an
+  image goes to the same split.
+- ``test``: VQA val (121,512 questions), Table 1's test set.
+
+Each record carries the question's 4 bins and lemmatized nouns / adjectives,
+the 18 choices with their tokens / nouns / adjectives (``svlr_tf.text``), the
+answer and its index among the choices, the 10 human answers, question_type and
+answer_type. A question whose annotation is missing, or whose answer is not
+among its choices, is skipped and counted; a repeated question id keeps the
+first. Splits whose files exist are kept unless ``--overwrite``.
+
+Vocabulary: vocab.json / word_vectors.npy must also cover the Genome class
+names, so they are built by ``tools.prepare_vocab`` after both this tool and
+``tools.prepare_genome``; ``--word_vectors`` runs that step at the end when
+classes.json is already there.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+from typing import Any, Dict, Iterator, Sequence
+
+from absl import flags, logging
+
+from svlr_tf import text
+from svlr_tf.data.prepared import NUM_HUMAN_ANSWERS, PreparedWriter
+from svlr_tf.errors import DataError
+from tools._common import Progress, read_json, run_main
+
+FLAGS = flags.FLAGS
+PAPER_HELDOUT = 12072
+PAPER_TRAIN_QUESTIONS = 248349
+DEFAULT_HELDOUT_FRACTION = PAPER_HELDOUT / PAPER_TRAIN_QUESTIONS
+NUM_CHOICES = 18
+FILE_NAMES = {
+    "train_questions": "MultipleChoice_mscoco_train2014_questions.json",
+    "train_annotations": "mscoco_train2014_annotations.json",
+    "val_questions": "MultipleChoice_mscoco_val2014_questions.json",
+    "val_annotations": "mscoco_val2014_annotations.json",
+}
+
+
+def _field(path: str, where: str, entry: Dict[str, Any], key: str, kind):
+  value = entry.get(key)
+  if value is None:
+    raise DataError(path, f"{where}: missing field {key!r}")
+  if kind is int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+      raise DataError(path, f"{where}: field {key!r} should be an integer")
+    return int(value)
+  if not isinstance(value, kind):
+    raise DataError(path, f"{where}: field {key!r} should be a {kind.__name__}")
+  return value
+
+
+def read_questions(path: str) -> Dict[int, Dict[str, Any]]:
+  """Multiple-choice question file -> {question_id: {image_id, question, choices}}."""
+  data = read_json(path)
+  if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+    raise DataError(path, "expected a JSON object with a 'questions' list")
+  out = {}
+  duplicates = 0
+  for i, q in enumerate(data["questions"]):
+    where = f"questions[{i}]"
+    if not isinstance(q, dict):
+      raise DataError(path, f"{where} is not a JSON object")
+    qid = _field(path, where, q, "question_id", int)
+    choices = _field(path, where, q, "multiple_choices", list)
+    if len(choices) != NUM_CHOICES or not all(isinstance(c, str) for c in choices):
+      raise DataError(path, f"{where}: 'multiple_choices' should be {NUM_CHOICES} "
+                      f"strings, got {len(choices)} items")
+    if qid in out:
+      duplicates += 1
+      continue
+    out[qid] = {"image_id": _field(path, where, q, "image_id", int),
+                "question": _field(path, where, q, "question", str),
+                "choices": list(choices)}
+  if duplicates:
+    logging.info("%s: %d repeated question ids (first kept)", path, duplicates)
+  return out
+
+
+def read_annotations(path: str) -> Dict[int, Dict[str, Any]]:
+  """Annotation file -> {question_id: {question_type, answer_type, answer, answers}}."""
+  data = read_json(path)
+  if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+    raise DataError(path, "expected a JSON object with an 'annotations' list")
+  out = {}
+  for i, a in enumerate(data["annotations"]):
+    where = f"annotations[{i}]"
+    if not isinstance(a, dict):
+      raise DataError(path, f"{where} is not a JSON object")
+    qid = _field(path, where, a, "question_id", int)
+    answers = _field(path, where, a, "answers", list)
+    human = []
+    for answer in answers:
+      value = answer.get("answer") if isinstance(answer, dict) else answer
+      if not isinstance(value, str):
+        raise DataError(path, f"{where}: an answer has no 'answer' string")
+      human.append(value)
+    if len(human) != NUM_HUMAN_ANSWERS:
+      raise DataError(path, f"{where}: {len(human)} human answers, expected "
+                      f"{NUM_HUMAN_ANSWERS}")
+    out.setdefault(qid, {
+        "question_type": _field(path, where, a, "question_type", str),
+        "answer_type": _field(path, where, a, "answer_type", str),
+        "answer": _field(path, where, a, "multiple_choice_answer", str),
+        "answers": human})
+  return out
+
+
+def heldout_images(image_ids: Sequence[int],
+                   fraction: float = DEFAULT_HELDOUT_FRACTION) -> set:
+  """The train-held-out images: the first round(fraction x n) by md5(str(id))."""
+  ordered = sorted(set(image_ids),
+                   key=lambda i: (hashlib.md5(str(i).encode()).hexdigest(), i))
+  n = int(round(fraction * len(ordered)))
+  if fraction > 0 and n == 0 and len(ordered) > 1:
+    n = 1
+  return set(ordered[:n])
+
+
+def make_record(qid: int, question: Dict[str, Any],
+                annotation: Dict[str, Any]) -> Dict[str, Any]:
+  """One prepared VQA record (docs/architecture.md) from a question + annotation."""
+  q = text.analyze_question(question["question"])
+  choices = question["choices"]
+  analyzed = [text.analyze_answer(c) for c in choices]
+  return {
+      "question_id": qid, "image_id": question["image_id"],
+      "question": question["question"],
+      "question_type": annotation["question_type"],
+      "answer_type": annotation["answer_type"],
+      "choices": choices, "answer": annotation["answer"],
+      "label": choices.index(annotation["answer"]),
+      "answers": annotation["answers"],
+      "question_bins": q.bins,
+      "question_nouns": q.nouns, "question_adjectives": q.adjectives,
+      "choice_words": [a.tokens for a in analyzed],
+      "choice_nouns": [a.nouns for a in analyzed],
+      "choice_adjectives": [a.adjectives for a in analyzed]}
+
+
+def _records(questions, annotations, qids, counts, progress) -> Iterator[dict]:
+  for qid in qids:
+    annotation = annotations.get(qid)
+    progress.update()
+    if annotation is None:
+      counts["questions without annotation"] += 1
+      continue
+    if annotation["answer"] not in questions[qid]["choices"]:
+      counts["answers not among the choices"] += 1
+      continue
+    yield make_record(qid, questions[qid], annotation)
+
+
+def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
+                val_questions: str, val_annotations: str,
+                heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
+                overwrite: bool = False) -> Dict[str, int]:
+  """Writes vqa/{train,heldout,test}.jsonl (+ official files); returns sizes."""
+  sources = {"train": (train_questions, train_annotations),
+             "test": (val_questions, val_annotations)}
+  loaded = {}
+  for source, (questions_path, annotations_path) in sources.items():
+    splits = ("train", "heldout") if source == "train" else ("test",)
+    outputs = [os.path.join(data_dir, "vqa", f"{s}.jsonl") for s in splits]
+    if not overwrite and all(os.path.exists(p) for p in outputs):
+      logging.info("%s exist (use --overwrite to redo)", ", ".join(outputs))
+      continue
+    # Read (and validate) every input before writing anything.
+    loaded[source] = (read_questions(questions_path),
+                      read_annotations(annotations_path))
+  writer = PreparedWriter(data_dir)
+  sizes = {}
+  for source, (questions, annotations) in loaded.items():
+    if source == "train":
+      heldout = heldout_images([q["image_id"] for q in questions.values()],
+                               heldout_fraction)
+      by_split = {
+          "train": [i for i in sorted(questions) if questions[i]["image_id"] not in heldout],
+          "heldout": [i for i in sorted(questions) if questions[i]["image_id"] in heldout]}
+    else:
+      by_split = {"test": sorted(questions)}
+    for split, qids in by_split.items():
+      counts = collections.Counter()
+      progress = Progress(f"vqa {split}", total=len(qids), unit="questions")
+      sizes[split] = writer.write_vqa(
+          split, _records(questions, annotations, qids, counts, progress))
+      progress.done()
+      for key, n in sorted(counts.items()):
+        logging.info("vqa %s: %d %s (skipped)", split, n, key)
+  logging.info("VQA questions per split: %s", sizes)
+  return sizes
+
+
+def main(argv):
+  del argv
+  if not FLAGS.data_dir:
+    raise DataError(None, "--data_dir is required")
+  paths = {}
+  for key, name in FILE_NAMES.items():
+    value = getattr(FLAGS, key) or (os.path.join(FLAGS.vqa_dir, name)
+                                    if FLAGS.vqa_dir else None)
+    if not value:
+      raise DataError(None, f"--{key} (or --vqa_dir) is required")
+    paths[key] = value
+  prepare_vqa(FLAGS.data_dir, heldout_fraction=FLAGS.heldout_fraction,
+              overwrite=FLAGS.overwrite, **paths)
+  if FLAGS.word_vectors:
+    from tools import prepare_vocab
+    if os.path.exists(os.path.join(FLAGS.data_dir, "classes.json")):
+      prepare_vocab.prepare_vocab(FLAGS.data_dir, FLAGS.word_vectors)
+    else:
+      logging.warning("classes.json not there yet: run tools.prepare_genome, then "
+                      "python -m tools.prepare_vocab --data_dir %s --word_vectors %s",
+                      FLAGS.data_dir, FLAGS.word_vectors)
+
+
+def define_flags() -> None:
+  """Defines the command-line flags (only when run as a program)."""
+  flags.DEFINE_string("data_dir", None, "Prepared data directory to write.")
+  flags.DEFINE_string("vqa_dir", None, "Directory holding the 4 VQA v1 JSON files.")
+  for key, name in FILE_NAMES.items():
+    flags.DEFINE_string(key, None, f"{name} (overrides --vqa_dir).")
+  flags.DEFINE_float("heldout_fraction", DEFAULT_HELDOUT_FRACTION,
+                     "Fraction of train images held out for model selection "
+                     "(default: the paper's 12,072 of 248,349 questions).")
+  flags.DEFINE_string("word_vectors", None,
+                      "Also build the vocab at the end (needs classes.json): a "
+                      "word2vec .bin(.gz) path or 'glove-6b-50d'.")
+  flags.DEFINE_boolean("overwrite", False, "Redo splits whose files exist.")
+
+
+if __name__ == "__main__":
+  define_flags()
+  run_main(main)
