@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+
+# Keep TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) out of the
+# output of the entry points; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -37,6 +41,12 @@ def define_common_flags(default_workdir: str) -> None:
 
 
 def setup_devices() -> None:
+  """Checks cheap arguments before TensorFlow starts, then sets up devices."""
+  from absl import logging
+  logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
+  if FLAGS.data_dir and not os.path.isdir(FLAGS.data_dir):
+    fail(f"{FLAGS.data_dir}: no such directory (expected a prepared data directory, "
+         "see docs/real_data.md)")
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
     split_cpu(FLAGS.cpu_devices)

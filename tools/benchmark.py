@@ -11,10 +11,13 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
    (``jit_compile=True``), on synthetic batches built directly as tensors (the
    shapes and dtypes of docs/architecture.md "Batches"; features float16 as the
    pipeline delivers them). Its FLOPs come from :mod:`svlr_tf.flops` (every
-   matmul of the forward, x2 for FLOPs, x3 for forward + backward). The matmul
-   roof is the best rate of XLA-compiled float32 matmuls at 2048^3, 4096^3 and
-   the step's own largest shapes, measured in the same run. Times are the best
-   of the repeats (the machine is shared; the best is the least disturbed).
+   matmul of the forward, x2 for FLOPs, x3 for forward + backward;
+   ``*_needed_only`` leaves out the input gradients of layers with constant
+   inputs, which are never computed). The matmul roof is the best rate of
+   float32 matmuls (TensorFlow's kernel and XLA) at 2048^3, 4096^3 and the
+   step's own largest shapes, measured before and after the step in the same
+   run. Times are the best of the repeats (the machine is shared; the best is
+   the least disturbed); medians are in the JSON too.
 2. Input pipeline. ``svlr_tf.data.pipeline.joint_dataset`` (feature store ->
    tf.data -> batches ready for the step) over a synthetic paper-format prepared
    directory whose feature stores are in the page cache, in paper-scale batches
@@ -22,7 +25,7 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
    step seconds (> 1: the pipeline outruns the step). Its roof is a plain NumPy
    gather of the same batches (50 images + 200 Genome rows) from the same
    memory-mapped shards into reused buffers, one thread.
-3. Peak memory. A fresh subprocess per store size opens a synthetic prepared
+3. Peak memory. A fresh subprocess per store size (both run at once) opens a synthetic prepared
    directory (VQA store + Genome store, ``--small_gb`` / ``--large_gb`` on disk in
    all, records spanning every image) and trains a few steps of a small model
    (paper data dims, small widths) on ``joint_dataset`` at paper batch sizes.
@@ -55,7 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -96,7 +99,6 @@ MEMORY_RATIO_TARGET = 1.2
 # A smaller model for the memory subprocesses (paper data dims, small widths).
 _MEMORY_MODEL = dict(embedding_dim=32, word_hidden_dim=32, region_hidden_dim=64,
                      bimodal_dim=64)
-_TINY_WORD_VECTOR_DIM = 50
 
 
 @dataclasses.dataclass
@@ -150,14 +152,18 @@ def best_seconds(fn, repeats: int, warmup: int = 1,
   return min(times), float(np.median(times))
 
 
-def matmul_gflops(m: int, k: int, n: int, repeats: int, min_seconds: float = 0.0) -> float:
-  """Rate of an XLA-compiled float32 [m, k] x [k, n] matmul, GFLOP/s (best)."""
+def matmul_gflops(m: int, k: int, n: int, repeats: int, min_seconds: float = 0.0,
+                  jit_compile: bool = True) -> float:
+  """Rate of a float32 [m, k] x [k, n] tf.matmul in a tf.function, GFLOP/s (best).
+
+  ``jit_compile`` True compiles it with XLA; False runs TensorFlow's kernel.
+  """
   import tensorflow as tf
   rng = np.random.default_rng(0)
   a = tf.constant(rng.standard_normal((m, k), dtype=np.float32))
   b = tf.constant(rng.standard_normal((k, n), dtype=np.float32))
 
-  @tf.function(jit_compile=True)
+  @tf.function(jit_compile=jit_compile)
   def matmul(x, y):
     return tf.matmul(x, y)
 
@@ -183,9 +189,11 @@ def roof_shapes(config: ExperimentConfig, tiny: bool) -> Dict[str, Tuple[int, in
 
 def matmul_roof(config: ExperimentConfig, repeats: int, tiny: bool,
                 min_seconds: float = 0.0) -> dict:
-  """Best XLA float32 matmul rate over ``roof_shapes``, GFLOP/s."""
-  rates = {name: _sig(matmul_gflops(*shape, repeats, min_seconds))
-           for name, shape in roof_shapes(config, tiny).items()}
+  """Best float32 matmul rate over ``roof_shapes``, XLA and TF kernels, GFLOP/s."""
+  rates = {}
+  for name, shape in roof_shapes(config, tiny).items():
+    for kind, jit in (("xla", True), ("tf", False)):
+      rates[f"{name}_{kind}"] = _sig(matmul_gflops(*shape, repeats, min_seconds, jit))
   return {"matmul_roof_gflops": max(rates.values()), "matmul_gflops_by_shape": rates}
 
 
@@ -331,6 +339,7 @@ def time_train_step(config: ExperimentConfig, steps: int, mixed_precision: str =
   best, median = best_seconds(lambda: step(batch)["loss_total"].numpy(), steps,
                               warmup=1, min_seconds=min_seconds)
   step_flop = flops.train_step_flops(config)
+  needed_flop = flops.train_step_flops(config, needed_only=True)
   macs = flops.forward_macs(config)
   return {"step_seconds": _sig(best), "step_seconds_median": _sig(median),
           "step_compile_seconds": round(compile_seconds, 2),
@@ -338,6 +347,8 @@ def time_train_step(config: ExperimentConfig, steps: int, mixed_precision: str =
           "forward_gmacs": _sig(macs["total"] / 1e9),
           "forward_gmacs_by_term": {k: _sig(v / 1e9) for k, v in macs.items()},
           "achieved_gflops": _sig(step_flop / best / 1e9),
+          "step_gflop_needed_only": _sig(needed_flop / 1e9, 6),
+          "achieved_gflops_needed_only": _sig(needed_flop / best / 1e9),
           "mixed_precision": mixed_precision}
 
 
@@ -551,9 +562,25 @@ def memory_config(data_dir: str, preset_config_: ExperimentConfig) -> Experiment
                                    word_vector_dim=config.model.word_vector_dim))
 
 
+def _reset_peak_rss() -> bool:
+  """Resets VmHWM to the current RSS (Linux >= 4.0); False if not possible."""
+  try:
+    with open("/proc/self/clear_refs", "w") as f:
+      f.write("5")
+    return True
+  except OSError:
+    return False
+
+
 def run_memory_child(data_dir: str, config: ExperimentConfig, steps: int,
                      jit_compile: bool = True) -> dict:
-  """Trains ``steps`` steps streaming from ``data_dir``; reports peak RSS (MB)."""
+  """Trains ``steps`` steps streaming from ``data_dir``; reports RSS (MB).
+
+  ``peak_rss_mb`` is the peak of the whole process (setup: opening the stores,
+  loading the split arrays, building the model; then training);
+  ``peak_rss_training_mb`` the peak while the steps run (VmHWM reset after
+  setup, when the kernel allows it).
+  """
   from svlr_tf.data import pipeline
   from svlr_tf.data.prepared import PreparedData
   data = PreparedData(data_dir)
@@ -564,16 +591,21 @@ def run_memory_child(data_dir: str, config: ExperimentConfig, steps: int,
                                  data.class_word_ids("attributes", la))
   step = make_train_step(model, optimizer, config, jit_compile=jit_compile)
   dataset = pipeline.joint_dataset(data, stores, config, seed=0)
-  before = memory_status()
+  setup = memory_status()
+  reset = _reset_peak_rss()
   loss = float("nan")
   for batch in dataset.take(steps):
     loss = float(step(batch)["loss_total"].numpy())
   after = memory_status()
-  return {"peak_rss_mb": round(after["VmHWM"], 1),
-          "rss_before_training_mb": round(before.get("VmRSS", 0.0), 1),
-          "rss_end_mb": round(after.get("VmRSS", 0.0), 1),
-          "rss_anon_end_mb": round(after.get("RssAnon", 0.0), 1),
-          "rss_file_end_mb": round(after.get("RssFile", 0.0), 1),
+  mb = lambda status, key: round(status.get(key, 0.0), 1)
+  return {"peak_rss_mb": round(max(setup["VmHWM"], after["VmHWM"]), 1),
+          "peak_rss_setup_mb": mb(setup, "VmHWM"),
+          "peak_rss_training_mb": mb(after, "VmHWM") if reset else None,
+          "rss_after_setup_mb": mb(setup, "VmRSS"),
+          "rss_anon_after_setup_mb": mb(setup, "RssAnon"),
+          "rss_end_mb": mb(after, "VmRSS"),
+          "rss_anon_end_mb": mb(after, "RssAnon"),
+          "rss_file_end_mb": mb(after, "RssFile"),
           "store_gb": _sig(store_bytes(data_dir) / 1e9),
           "steps": steps, "final_loss": loss}
 
@@ -640,7 +672,7 @@ def run(settings: Settings, log=print) -> dict:
   if unknown:
     raise ValueError(f"Unknown benchmark parts {sorted(unknown)}.")
   if "step" in parts:
-    window = 0.0 if settings.tiny else 2.0
+    window = 0.0 if settings.tiny else 1.5
     log("training step: matmul roof ...")
     roof = matmul_roof(config, settings.matmul_repeats, settings.tiny, window)
     log("training step: compile + time ...")
@@ -652,6 +684,8 @@ def run(settings: Settings, log=print) -> dict:
                                                 settings.tiny, window)))
     results["roof_ratio"] = _ratio(results["achieved_gflops"],
                                    results["matmul_roof_gflops"])
+    results["roof_ratio_needed_only"] = _ratio(results["achieved_gflops_needed_only"],
+                                               results["matmul_roof_gflops"])
   tmp = tempfile.mkdtemp(prefix="svlr_benchmark_", dir=settings.tmp_dir)
   try:
     written: Dict[float, str] = {}
@@ -711,8 +745,9 @@ _SUMMARY = (
     ("step_seconds", "training step (s, best of {steps})"),
     ("step_gflop", "step GFLOP (analytic, svlr_tf/flops.py)"),
     ("achieved_gflops", "achieved GFLOP/s"),
-    ("matmul_roof_gflops", "XLA float32 matmul roof GFLOP/s"),
+    ("matmul_roof_gflops", "float32 matmul roof GFLOP/s (TF, XLA)"),
     ("roof_ratio", "step / roof"),
+    ("roof_ratio_needed_only", "step / roof (needed backward only)"),
     ("pipeline_batches_per_s", "pipeline batches/s"),
     ("pipeline_gb_per_s", "pipeline GB/s (float16 features)"),
     ("pipeline_ratio", "pipeline batches/s x step s"),

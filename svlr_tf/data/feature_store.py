@@ -23,10 +23,11 @@ import io
 import os
 import re
 import zlib
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
+from svlr_tf.data.aligned import aligned_empty, aligned_zeros
 from svlr_tf.errors import DataError
 
 INDEX_NAME = "index.npz"
@@ -356,13 +357,11 @@ class FeatureStore:
   def positions(self, image_ids) -> np.ndarray:
     """Index positions of image ids (int64 [n]); DataError for unknown ids."""
     ids = np.asarray(image_ids, np.int64)
-    i = np.searchsorted(self._sorted_ids, ids)
-    i = np.minimum(i, max(len(self._sorted_ids) - 1, 0))
-    if len(self._sorted_ids) == 0 or np.any(self._sorted_ids[i] != ids):
-      bad = ids if len(self._sorted_ids) == 0 else ids[self._sorted_ids[i] != ids]
-      raise DataError(self.path, f"image id {int(bad.ravel()[0])} is not in the "
-                      "feature store")
-    return self._order[i]
+    found = self.has_images(ids)
+    if not np.all(found):
+      raise DataError(self.path, f"image id {int(ids[~found].ravel()[0])} is not in "
+                      "the feature store")
+    return self._order[np.searchsorted(self._sorted_ids, ids)]
 
   def has_images(self, image_ids) -> np.ndarray:
     """bool [n]: whether each image id is in the store."""
@@ -388,36 +387,51 @@ class FeatureStore:
       return self._shards[shard][start // self.rows_per_image, :n]
     return self._shards[shard][start:start + n]
 
-  def gather_images(self, image_ids) -> Tuple[np.ndarray, np.ndarray]:
+  def gather_images(self, image_ids, out: Optional[np.ndarray] = None
+                    ) -> Tuple[np.ndarray, np.ndarray]:
     """Features of whole images: ([n, K, dim] float16, mask [n, K] bool).
 
     K is ``rows_per_image`` (or, for a variable-row store, the largest count in
-    the store).  One fancy index per shard; padded rows are zeros.
+    the store).  Padded rows are zeros.  ``out`` (float16 [n, K, dim],
+    C-contiguous) receives the features instead of a new array; otherwise the
+    features and the mask are new 64-byte-aligned arrays (``tf.numpy_function``
+    then takes them without a copy, see svlr_tf/data/aligned.py).
     """
     p = self.positions(image_ids)
     counts = self._count[p]
+    k = self.rows_per_image or self._max_count
+    shape = (len(p), k, self.dim)
+    if out is None:
+      out = (aligned_zeros if self.rows_per_image is None else aligned_empty)(
+          shape, np.float16)
+    elif out.shape != shape or out.dtype != np.float16:
+      raise ValueError(f"out is {out.dtype} {out.shape}, expected float16 {shape}.")
+    elif self.rows_per_image is None:
+      out[...] = 0
     if self.rows_per_image is None:
-      k = self._max_count
-      features = np.zeros((len(p), k, self.dim), np.float16)
       for j, pj in enumerate(p):
         s, start, n = self._shard[pj], self._start[pj], self._count[pj]
-        features[j, :n] = self._shards[s][start:start + n]
+        out[j, :n] = self._shards[s][start:start + n]
     else:
-      k = self.rows_per_image
       shards = self._shard[p]
       slots = self._start[p] // k
       if len(p) and np.all(shards == shards[0]):
-        features = np.take(self._shards[shards[0]], slots, axis=0)
+        np.take(self._shards[shards[0]], slots, axis=0, out=out)
       else:
-        features = np.empty((len(p), k, self.dim), np.float16)
-        for s in np.unique(shards):
-          sel = np.nonzero(shards == s)[0]
-          features[sel] = np.take(self._shards[s], slots[sel], axis=0)
-    mask = np.arange(k)[None, :] < counts[:, None]
-    return features, mask
+        # Images of several shards: one K x dim block copy per image straight
+        # into ``out`` (no temporary per shard).
+        for j, (s, slot) in enumerate(zip(shards.tolist(), slots.tolist())):
+          out[j] = self._shards[s][slot]
+    mask = aligned_empty((len(p), k), bool)
+    np.less(np.arange(k)[None, :], counts[:, None], out=mask)
+    self._touched(out.nbytes)
+    return out, mask
 
   def gather_rows(self, image_ids, rows) -> np.ndarray:
-    """[n, dim] float16: row ``rows[i]`` of image ``image_ids[i]``."""
+    """[n, dim] float16: row ``rows[i]`` of image ``image_ids[i]``.
+
+    The result is a new 64-byte-aligned array (see :meth:`gather_images`).
+    """
     p = self.positions(image_ids)
     rows = np.asarray(rows, np.int64)
     if rows.shape != p.shape:
@@ -430,13 +444,14 @@ class FeatureStore:
                       f"{int(counts[j])} rows, row {int(rows[j])} requested")
     shards = self._shard[p]
     flat = self._start[p] + rows
-    out = np.empty((len(p), self.dim), np.float16)
+    out = aligned_empty((len(p), self.dim), np.float16)
     for s in np.unique(shards):
       sel = np.nonzero(shards == s)[0]
       view = self._shards[s]
       if self.rows_per_image:
         view = view.reshape(-1, self.dim)
       out[sel] = np.take(view, flat[sel], axis=0)
+    self._touched(out.nbytes)
     return out
 
   # -- integrity -------------------------------------------------------------

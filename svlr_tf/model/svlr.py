@@ -81,7 +81,13 @@ class WordEmbedding(keras.layers.Layer):
     return self.output_dense(self.hidden(ops.cast(vectors, self.compute_dtype)))
 
   def call(self, word_ids):
-    vectors = ops.take(self.word_vectors, ops.cast(word_ids, "int32"), axis=0)
+    word_ids = ops.cast(word_ids, "int32")
+    num_ids = int(np.prod(word_ids.shape)) if None not in word_ids.shape else None
+    if num_ids is not None and num_ids > self.vocabulary_size:
+      # Same values, less work: g over the whole vocabulary once, then a gather
+      # (a batch holds many more word positions than a small vocabulary has words).
+      return ops.take(self.embed_vectors(self.word_vectors), word_ids, axis=0)
+    vectors = ops.take(self.word_vectors, word_ids, axis=0)
     return self.embed_vectors(vectors)
 
   def compute_output_shape(self, input_shape):
@@ -204,6 +210,15 @@ def embed_word_ids(word_embedding, id_tensors: Sequence):
   list of [*shape_i, E] tensors.
   """
   id_tensors = [ops.cast(t, "int32") for t in id_tensors]
+  sizes = [int(np.prod(t.shape)) if None not in t.shape else None for t in id_tensors]
+  vocabulary_size = getattr(word_embedding, "vocabulary_size", None)
+  if (vocabulary_size is not None and None not in sizes
+      and sum(sizes) > vocabulary_size):
+    # g over the whole (small) vocabulary once, then one gather per tensor: no
+    # concatenation, and no slicing whose gradients would each materialize a
+    # zero tensor of the full concatenated size.
+    table = word_embedding.embed_vectors(word_embedding.word_vectors)
+    return [ops.take(table, ids, axis=0) for ids in id_tensors]
   flat = ops.concatenate([ops.reshape(t, (-1,)) for t in id_tensors], axis=0)
   embedded = word_embedding(flat)
   width = embedded.shape[-1]

@@ -142,7 +142,7 @@ def main(argv=None) -> int:
   parser.add_argument("--skip-recognition", action="store_true")
   args = parser.parse_args(argv)
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-  from svlr_tf.world.generate import ensure_world  # pylint: disable=import-outside-toplevel
+  from svlr_tf.world.build import ensure_world  # pylint: disable=import-outside-toplevel
   data_dir = args.data or ensure_world(args.preset)
   print("world:", json.dumps(world_statistics(data_dir)))
   print("language-only baseline, VQA test (paper ref.: 54.0):",

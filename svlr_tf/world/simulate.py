@@ -1,6 +1,6 @@
 """The simulated world: classes, appearance, images, regions and raw questions.
 
-Everything here is numpy and seeded; :mod:`svlr_tf.world.generate` turns the
+Everything here is numpy and seeded; :mod:`svlr_tf.world.build` turns the
 result into the prepared format.  See docs/world.md for the model.
 
 Simulated backbone (what stands in for ResNet-50 on Edge Boxes)::

@@ -23,6 +23,7 @@ RESULT_KEYS = (
     "roof_ratio", "pipeline_batches_per_s", "pipeline_gb_per_s", "pipeline_ratio",
     "pipeline_roof_batches_per_s", "pipeline_roof_ratio", "memory_small_mb",
     "memory_large_mb", "memory_ratio", "targets")
+# Keys of results that are numbers > 0 in every run.
 
 
 def _hand_config(**loss) -> ExperimentConfig:
@@ -57,6 +58,15 @@ def test_forward_macs_matches_a_hand_count():
   expected["total"] = sum(expected.values())
   assert terms == expected
   assert flops.train_step_flops(_hand_config()) == 6 * expected["total"]
+
+
+def test_needed_only_leaves_out_the_input_gradients_of_constant_inputs():
+  config = _hand_config()
+  # First layers: f_o / f_a 7 x 11 of the 99 MACs per region, g 3 x 5 of 25 per word.
+  surplus = (1188 + 3366) * 77 // 99 + (500 + 2700) * 15 // 25
+  assert flops.constant_input_grad_macs(config) == surplus == 5462
+  total = flops.forward_macs(config)["total"]
+  assert flops.train_step_flops(config, needed_only=True) == 2 * (3 * total - surplus)
 
 
 def test_forward_macs_drops_the_terms_of_an_unused_task():

@@ -1,6 +1,6 @@
 """Generates the embedded (simulated) world in the prepared format.
 
-  python -m svlr_tf.world.generate --preset default --out runs/data/world-default
+  python -m svlr_tf.world.build --preset default --out runs/data/world-default
 
 writes meta.json ("simulated": true), vocab.json + word_vectors.npy (real GloVe
 6B 50-d vectors), classes.json, recognition/{train,val,test}.jsonl,

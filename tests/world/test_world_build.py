@@ -12,7 +12,7 @@ from svlr_tf.data.prepared import PreparedData
 from svlr_tf.world import ensure_world, generate
 from svlr_tf.world import simulate
 from svlr_tf.world.config import world_config
-from svlr_tf.world.generate import simulate_world, world_is_current
+from svlr_tf.world.build import simulate_world, world_is_current
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -1,0 +1,179 @@
+"""Tests of the sharded, memory-mapped feature store."""
+
+import os
+
+import numpy as np
+import pytest
+
+from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter, shard_name
+from svlr_tf.errors import DataError
+
+DIM = 6
+
+
+def _features(rng, counts):
+  return {10 * i + 3: rng.normal(size=(n, DIM)).astype(np.float32)
+          for i, n in enumerate(counts)}
+
+
+def _write(path, feats, **kwargs):
+  with FeatureStoreWriter(path, DIM, **kwargs) as w:
+    for image_id, f in feats.items():
+      w.add(image_id, f)
+
+
+@pytest.fixture
+def padded_store(tmp_path):
+  """7 images of 0..5 rows, K = 5, 2 images per shard (4 shards)."""
+  feats = _features(np.random.default_rng(0), [3, 5, 0, 1, 4, 2, 5])
+  path = str(tmp_path / "vqa")
+  _write(path, feats, rows_per_image=5, shard_rows=10)
+  return path, feats
+
+
+@pytest.fixture
+def variable_store(tmp_path):
+  feats = _features(np.random.default_rng(1), [3, 7, 1, 4, 2])
+  path = str(tmp_path / "genome")
+  _write(path, feats, shard_rows=8)
+  return path, feats
+
+
+def test_padded_round_trip(padded_store):
+  path, feats = padded_store
+  store = FeatureStore(path)
+  assert (store.dim, store.rows_per_image, len(store)) == (DIM, 5, 7)
+  assert store.image_ids.tolist() == list(feats)
+  assert sorted(f for f in os.listdir(path) if f.startswith("shard-")) == [
+      shard_name(i) for i in range(4)]
+  assert store.nbytes == 7 * 5 * DIM * 2  # 4 shards of 10, 10, 10, 5 rows
+  for image_id, f in feats.items():
+    assert store.count(image_id) == len(f)
+    np.testing.assert_array_equal(store.regions(image_id), f.astype(np.float16))
+    assert store.regions(image_id).dtype == np.float16
+  store.verify()
+
+
+def test_gather_images_across_shards(padded_store):
+  path, feats = padded_store
+  store = FeatureStore(path)
+  ids = [63, 3, 23, 3, 43]  # shards 3, 0, 1, 0, 2; image 23 has no rows
+  features, mask = store.gather_images(ids)
+  assert features.shape == (5, 5, DIM) and features.dtype == np.float16
+  assert mask.shape == (5, 5) and mask.dtype == bool
+  for j, image_id in enumerate(ids):
+    n = len(feats[image_id])
+    assert mask[j].tolist() == [True] * n + [False] * (5 - n)
+    np.testing.assert_array_equal(features[j, :n], feats[image_id].astype(np.float16))
+    assert not np.any(features[j, n:])
+  # One shard only: the fast path.
+  features, mask = store.gather_images([13, 3])
+  np.testing.assert_array_equal(features[0], feats[13].astype(np.float16))
+
+
+def test_gather_rows(variable_store):
+  path, feats = variable_store
+  store = FeatureStore(path)
+  assert store.rows_per_image is None
+  ids, rows = [13, 3, 43, 13], [6, 0, 1, 2]
+  out = store.gather_rows(ids, rows)
+  assert out.shape == (4, DIM) and out.dtype == np.float16
+  for j, (i, r) in enumerate(zip(ids, rows)):
+    np.testing.assert_array_equal(out[j], feats[i][r].astype(np.float16))
+  with pytest.raises(DataError, match="row 3 requested"):
+    store.gather_rows([23], [3])
+  with pytest.raises(DataError, match="image id 999"):
+    store.gather_rows([999], [0])
+  # Variable-row stores pad gather_images to the largest image.
+  features, mask = store.gather_images([23, 13])
+  assert features.shape == (2, 7, DIM) and mask.sum(axis=1).tolist() == [1, 7]
+
+
+def test_add_rejects_bad_features(tmp_path):
+  with FeatureStoreWriter(str(tmp_path / "s"), DIM, rows_per_image=3) as w:
+    w.add(1, np.zeros((2, DIM)))
+    with pytest.raises(DataError, match="duplicate image id 1"):
+      w.add(1, np.zeros((2, DIM)))
+    bad = np.zeros((2, DIM))
+    bad[1, 2] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+      w.add(2, bad)
+    with pytest.raises(DataError, match="NaN or inf"):
+      w.add(3, np.full((1, DIM), np.inf))
+    with pytest.raises(DataError, match="rows_per_image"):
+      w.add(4, np.zeros((4, DIM)))
+    with pytest.raises(DataError, match="shape"):
+      w.add(5, np.zeros((2, DIM + 1)))
+  assert len(FeatureStore(str(tmp_path / "s"))) == 1
+
+
+def test_crash_leaves_no_visible_store(tmp_path):
+  path = str(tmp_path / "s")
+  with pytest.raises(RuntimeError):
+    with FeatureStoreWriter(path, DIM, shard_rows=4) as w:
+      for i in range(5):
+        w.add(i, np.ones((3, DIM)))
+      raise RuntimeError("crash")
+  assert not any(name.startswith(".") for name in os.listdir(path))  # no temp files
+  with pytest.raises(DataError, match="index.npz: missing feature store index"):
+    FeatureStore(path)
+
+
+def test_missing_directory(tmp_path):
+  with pytest.raises(DataError, match="does not exist"):
+    FeatureStore(str(tmp_path / "nope"))
+
+
+def test_truncated_shard_named_on_open(padded_store):
+  path, _ = padded_store
+  shard = os.path.join(path, shard_name(1))
+  with open(shard, "r+b") as f:
+    f.truncate(os.path.getsize(shard) - 10)
+  with pytest.raises(DataError) as e:
+    FeatureStore(path)
+  assert shard in str(e.value)
+
+
+def test_missing_shard(padded_store):
+  path, _ = padded_store
+  os.remove(os.path.join(path, shard_name(2)))
+  with pytest.raises(DataError, match="shard-00002.npy: missing shard file"):
+    FeatureStore(path)
+
+
+def test_corrupt_shard_found_by_verify(padded_store):
+  path, _ = padded_store
+  shard = os.path.join(path, shard_name(3))
+  with open(shard, "r+b") as f:
+    f.seek(-3, os.SEEK_END)
+    f.write(b"\x7f\x7f\x7f")
+  store = FeatureStore(path)  # same size: only the checksum can tell
+  with pytest.raises(DataError) as e:
+    store.verify()
+  assert str(e.value) == f"{shard}: checksum mismatch (corrupt shard)"
+
+
+def test_corrupt_index(padded_store):
+  path, _ = padded_store
+  with open(os.path.join(path, "index.npz"), "wb") as f:
+    f.write(b"not a zip")
+  with pytest.raises(DataError, match="index.npz: cannot read index"):
+    FeatureStore(path)
+
+
+def test_replace_and_append(tmp_path, padded_store):
+  path, feats = padded_store
+  # append=False replaces the old store entirely.
+  _write(path, {1: np.ones((2, DIM))}, rows_per_image=5)
+  store = FeatureStore(path)
+  assert store.image_ids.tolist() == [1]
+  assert sorted(f for f in os.listdir(path) if f.startswith("shard-")) == [shard_name(0)]
+  # append=True keeps it and adds shards.
+  _write(path, {2: np.full((1, DIM), 2.0)}, rows_per_image=5, append=True)
+  store = FeatureStore(path)
+  assert store.image_ids.tolist() == [1, 2]
+  np.testing.assert_array_equal(store.regions(2), np.full((1, DIM), 2.0, np.float16))
+  store.verify()
+  with pytest.raises(DataError, match="duplicate image id 2"):
+    with FeatureStoreWriter(path, DIM, rows_per_image=5, append=True) as w:
+      w.add(2, np.ones((1, DIM)))
