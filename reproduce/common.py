@@ -14,6 +14,7 @@ import numpy as np
 from absl import flags
 
 from svlr_tf.errors import DataError
+from svlr_tf.files import atomic_write_text  # re-exported for the entry points
 
 FLAGS = flags.FLAGS
 
@@ -35,6 +36,9 @@ def define_common_flags(default_workdir: str) -> None:
   flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multiworker"],
                     "tf.distribute strategy: auto = MirroredStrategy when several GPUs "
                     "are visible.")
+  flags.DEFINE_bool("deterministic", False,
+                    "Enable TensorFlow op determinism (bit-exact reruns and resumes; "
+                    "slower).")
   flags.DEFINE_integer("cpu_devices", 0,
                        "Split the CPU into this many logical devices (testing "
                        "MirroredStrategy without GPUs).", lower_bound=0)
@@ -50,6 +54,9 @@ def setup_devices() -> None:
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
     split_cpu(FLAGS.cpu_devices)
+  if FLAGS.deterministic:
+    import tensorflow as tf
+    tf.config.experimental.enable_op_determinism()
 
 
 def resolve_data(preset: str, data_dir):
@@ -85,13 +92,6 @@ def markdown_table(columns: List[str], rows: Dict[str, Dict[str, float]],
         cells.append(f"{v:.2f}")
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
-
-
-def write_text_atomic(path: str, text: str) -> None:
-  tmp = f"{path}.tmp-{os.getpid()}"
-  with open(tmp, "w") as f:
-    f.write(text)
-  os.replace(tmp, path)
 
 
 def fail(message: str) -> None:

@@ -132,10 +132,10 @@ def main(argv):
   counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
   table = build_table(results_by_seed, counts, dataset, config)
   os.makedirs(FLAGS.workdir, exist_ok=True)
-  common.write_text_atomic(os.path.join(FLAGS.workdir, "table1.json"),
+  common.atomic_write_text(os.path.join(FLAGS.workdir, "table1.json"),
                            json.dumps(table, indent=2))
   text = render(table)
-  common.write_text_atomic(os.path.join(FLAGS.workdir, "table1.md"), text)
+  common.atomic_write_text(os.path.join(FLAGS.workdir, "table1.md"), text)
   print()
   print(text)
 

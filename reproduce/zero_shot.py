@@ -76,7 +76,7 @@ def main(argv):
       "paper": {"Overall": 16.4, "chance": 5.6},
   }
   os.makedirs(FLAGS.workdir, exist_ok=True)
-  common.write_text_atomic(os.path.join(FLAGS.workdir, "zero_shot.json"),
+  common.atomic_write_text(os.path.join(FLAGS.workdir, "zero_shot.json"),
                            json.dumps(out, indent=2))
   print(f"\nZero-shot VQA on the {out['dataset']} (official accuracy %, test split, "
         f"seeds {out['seeds']}):")

@@ -17,7 +17,8 @@ import tensorflow as tf
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.presets import preset_config
-from svlr_tf.trainer import Trainer, _write_json_atomic
+from svlr_tf.files import atomic_write_json
+from svlr_tf.trainer import Trainer
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
@@ -71,12 +72,12 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   if config.uses_vqa:
     ev = trainer.evaluate_vqa("test")
     results["vqa_test"] = ev.to_dict()
-    _write_json_atomic(os.path.join(workdir, "vqa_test_results.json"), ev.predictions)
+    atomic_write_json(os.path.join(workdir, "vqa_test_results.json"), ev.predictions)
   if zero_shot:
     ev = trainer.evaluate_zero_shot("test")
     results["zero_shot_test"] = ev.to_dict()
-    _write_json_atomic(os.path.join(workdir, "zero_shot_test_results.json"),
+    atomic_write_json(os.path.join(workdir, "zero_shot_test_results.json"),
                        ev.predictions)
   results["recognition_test"] = trainer.evaluate_recognition("test")
-  _write_json_atomic(results_path, results)
+  atomic_write_json(results_path, results, indent=2)
   return results

@@ -25,7 +25,6 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 import zlib
@@ -41,6 +40,7 @@ from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
+from svlr_tf.files import atomic_write_json
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
 
@@ -48,13 +48,6 @@ from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
 def segment_seed(seed: int, step: int) -> int:
   """Seed of the input stream of the segment that starts at ``step``."""
   return zlib.crc32(f"{seed}:{step}".encode()) & 0x7FFFFFFF
-
-
-def _write_json_atomic(path: str, obj) -> None:
-  tmp = f"{path}.tmp-{os.getpid()}"
-  with open(tmp, "w") as f:
-    json.dump(obj, f, indent=2, sort_keys=True)
-  os.replace(tmp, path)
 
 
 @dataclasses.dataclass
@@ -228,7 +221,7 @@ class Trainer:
       {"best_step", "best_metric", "selection_metric", "steps"}.
     """
     cfg = self.config
-    _write_json_atomic(os.path.join(self.workdir, "config.json"), cfg.to_dict())
+    atomic_write_json(os.path.join(self.workdir, "config.json"), cfg.to_dict(), indent=2)
     if self.manager.latest_checkpoint:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
       self.log(f"[{cfg.name}] resumed from {self.manager.latest_checkpoint} "

@@ -13,19 +13,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import sys
-import tempfile
 import time
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 import numpy as np
 from absl import app, logging
 
 from svlr_tf.errors import DataError
+from svlr_tf.files import atomic_path, atomic_write_json, read_json  # re-exported
 
 
 def run_main(main: Callable[[list], Any]) -> None:
@@ -80,17 +79,6 @@ class Progress:
     logging.info(self.line() + " done")
 
 
-def read_json(path: str) -> Any:
-  """Loads a JSON file; a missing or malformed file raises a one-line DataError."""
-  if not os.path.isfile(path):
-    raise DataError(path, "file not found")
-  try:
-    with open(path, "rb") as f:
-      return json.loads(f.read().decode("utf-8"))
-  except (ValueError, UnicodeDecodeError) as err:
-    raise DataError(path, f"malformed JSON ({err})") from None
-
-
 def read_jsonl(path: str) -> Iterator[Any]:
   """Yields the records of a JSON-lines file (blank lines skipped)."""
   if not os.path.isfile(path):
@@ -103,28 +91,6 @@ def read_jsonl(path: str) -> Iterator[Any]:
         yield json.loads(line)
       except ValueError as err:
         raise DataError(path, f"line {number}: malformed JSON ({err})") from None
-
-
-@contextlib.contextmanager
-def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
-  """Yields a temporary path beside ``path``; renamed onto it only on success."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                             suffix=".tmp" + suffix, dir=directory)
-  os.close(fd)
-  try:
-    yield tmp
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-
-
-def atomic_write_json(path: str, obj: Any, indent: Optional[int] = None) -> None:
-  with atomic_path(path) as tmp:
-    with open(tmp, "w", encoding="utf-8") as f:
-      json.dump(obj, f, indent=indent, ensure_ascii=False)
 
 
 def atomic_write_lines(path: str, records: Iterable[Any]) -> int:

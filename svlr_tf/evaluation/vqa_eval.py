@@ -36,12 +36,11 @@ from __future__ import annotations
 
 import collections
 import functools
-import json
-import os
 import re
 from typing import Any, Dict, List, Mapping, Sequence
 
 from svlr_tf.errors import DataError
+from svlr_tf.files import read_json
 
 PUNCTUATION = (";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\",
                "_", "-", ">", "<", "@", "`", ",", "?", "!")
@@ -296,17 +295,6 @@ def evaluate(questions: Any, annotations: Any, results: Any,
       "num_per_question_type": {t: len(v) for t, v in by_question_type.items()},
       "num_per_answer_type": {t: len(v) for t, v in by_answer_type.items()},
   }
-
-
-def read_json(path: str) -> Any:
-  """Loads a JSON file; missing or malformed -> one-line DataError."""
-  if not os.path.isfile(path):
-    raise DataError(path, "file not found")
-  try:
-    with open(path, "rb") as f:
-      return json.loads(f.read().decode("utf-8"))
-  except (ValueError, UnicodeDecodeError) as err:
-    raise DataError(path, f"malformed JSON ({err})") from None
 
 
 def evaluate_files(questions_path: str, annotations_path: str, results_path: str,

@@ -85,3 +85,36 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_one_device(tmp_path):
   # Per-replica batch norm statistics and the in-batch Gamma of Eq. 2 differ from
   # the one-device run, so weights agree within a tolerance, not bit for bit.
   assert res["max_abs_diff"] < 2e-2 * max(res["scale"], 1.0), res
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
+  """A run killed with SIGKILL after a checkpoint resumes to the same weights."""
+  import signal
+  import time
+  args = ["-m", "reproduce.zero_shot", "--preset", "tiny", "--seeds", "1",
+          "--steps", "60", "--deterministic"]
+  whole = _run(args + ["--workdir", str(tmp_path / "whole")], cwd=tmp_path)
+  assert whole.returncode == 0, whole.stderr[-3000:]
+
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  workdir = tmp_path / "killed"
+  proc = subprocess.Popen([sys.executable] + args + ["--workdir", str(workdir)],
+                          cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+  ckpt_dir = workdir / "seed0" / "genome_only" / "checkpoints"
+  deadline = time.time() + 300
+  while time.time() < deadline and proc.poll() is None:
+    if ckpt_dir.exists() and any(p.name.startswith("ckpt-") for p in ckpt_dir.iterdir()):
+      break
+    time.sleep(0.05)
+  assert proc.poll() is None, "finished before it could be killed; raise --steps"
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  assert not (workdir / "zero_shot.json").exists()
+  again = _run(args + ["--workdir", str(workdir)], cwd=tmp_path)
+  assert again.returncode == 0, again.stderr[-3000:]
+  a = json.load(open(tmp_path / "whole" / "zero_shot.json"))
+  b = json.load(open(workdir / "zero_shot.json"))
+  assert a["zero_shot"] == b["zero_shot"]
+  assert a["recognition_test"] == b["recognition_test"]

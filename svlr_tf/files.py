@@ -1,0 +1,55 @@
+"""Reading JSON with one-line errors, and atomic writes.
+
+An atomic write goes to a temporary name in the destination's directory and is
+renamed onto it (``os.replace``) only when complete, so a crash never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from typing import Any, Iterator, Optional
+
+from svlr_tf.errors import DataError
+
+
+def read_json(path: str) -> Any:
+  """Loads a JSON file; a missing or malformed file raises a one-line DataError."""
+  if not os.path.isfile(path):
+    raise DataError(path, "file not found")
+  try:
+    with open(path, "rb") as f:
+      return json.loads(f.read().decode("utf-8"))
+  except (ValueError, UnicodeDecodeError) as err:
+    raise DataError(path, f"malformed JSON ({err})") from None
+
+
+@contextlib.contextmanager
+def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
+  """Yields a temporary path beside ``path``; renamed onto it only on success."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                             suffix=".tmp" + suffix, dir=directory)
+  os.close(fd)
+  try:
+    yield tmp
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def atomic_write_text(path: str, text: str) -> None:
+  with atomic_path(path) as tmp:
+    with open(tmp, "w", encoding="utf-8") as f:
+      f.write(text)
+
+
+def atomic_write_json(path: str, obj: Any, indent: Optional[int] = None) -> None:
+  with atomic_path(path) as tmp:
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(obj, f, indent=indent, ensure_ascii=False)
