@@ -70,6 +70,22 @@ def resolve_data(preset: str, data_dir):
   return PreparedData(world.ensure_world(preset))
 
 
+def start():
+  """Devices, data and strategy from the flags: (data, strategy, dataset name).
+
+  Exits with a one-line error on a bad --data_dir or malformed prepared data.
+  """
+  setup_devices()
+  from svlr_tf.distribute import get_strategy
+  try:
+    data = resolve_data(FLAGS.preset, FLAGS.data_dir)
+  except DataError as e:
+    fail(str(e))
+  dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
+             else f"the embedded simulated dataset (preset {FLAGS.preset})")
+  return data, get_strategy(FLAGS.strategy), dataset
+
+
 def mean_std(values: Sequence[float]):
   arr = np.asarray(values, dtype=np.float64)
   return round(float(arr.mean()), 2), round(float(arr.std(ddof=1)) if arr.size > 1 else 0.0, 2)

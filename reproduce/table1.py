@@ -97,17 +97,9 @@ def render(table: dict) -> str:
 
 def main(argv):
   del argv
-  common.setup_devices()
-  from svlr_tf.distribute import get_strategy
+  data, strategy, dataset = common.start()
   from svlr_tf.experiment import config_for_data, run_experiment
 
-  try:
-    data = common.resolve_data(FLAGS.preset, FLAGS.data_dir)
-  except DataError as e:
-    common.fail(str(e))
-  strategy = get_strategy(FLAGS.strategy)
-  dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
-             else f"the embedded simulated dataset (preset {FLAGS.preset})")
   print(f"Table 1 on {dataset}; {FLAGS.seeds} seed(s); workdir {FLAGS.workdir}; "
         f"{strategy.num_replicas_in_sync} replica(s)", flush=True)
 

@@ -21,7 +21,6 @@ import numpy as np
 from absl import app, flags
 
 from reproduce import common
-from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/zero_shot")
@@ -29,16 +28,10 @@ common.define_common_flags("runs/zero_shot")
 
 def main(argv):
   del argv
-  common.setup_devices()
-  from svlr_tf.distribute import get_strategy
+  data, strategy, dataset = common.start()
   from svlr_tf.experiment import config_for_data, run_experiment
   from svlr_tf.trainer import VQAScorer
 
-  try:
-    data = common.resolve_data(FLAGS.preset, FLAGS.data_dir)
-  except DataError as e:
-    common.fail(str(e))
-  strategy = get_strategy(FLAGS.strategy)
   per_seed = []
   for seed in range(FLAGS.seeds):
     cfg = config_for_data(FLAGS.preset, "genome_only", data, seed, FLAGS.steps)
@@ -70,15 +63,14 @@ def main(argv):
       "chance": chance,
       "seeds": list(range(FLAGS.seeds)),
       "recognition_test": [r["recognition_test"] for r in per_seed],
-      "dataset": ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
-                  else f"embedded simulated dataset (preset {FLAGS.preset})"),
+      "dataset": dataset,
       "config": cfg.to_dict(),
       "paper": {"Overall": 16.4, "chance": 5.6},
   }
   os.makedirs(FLAGS.workdir, exist_ok=True)
   common.atomic_write_text(os.path.join(FLAGS.workdir, "zero_shot.json"),
                            json.dumps(out, indent=2))
-  print(f"\nZero-shot VQA on the {out['dataset']} (official accuracy %, test split, "
+  print(f"\nZero-shot VQA on {out['dataset']} (official accuracy %, test split, "
         f"seeds {out['seeds']}):")
   print(common.markdown_table(columns, {"Zero-Shot VQA": out["zero_shot"],
                                         "Chance": chance},
