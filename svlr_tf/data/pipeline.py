@@ -82,7 +82,7 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
   rec = data.load_recognition(split)
   _check_recognition(rec, store, data, split)
   m = batch_size or data_config.recognition_batch_size
-  num_o, num_t, dim = rec.object_targets.shape[1], rec.attribute_targets.shape[1], store.dim
+  num_o, num_t, dim = rec.num_objects, rec.num_attributes, store.dim
 
   def gather(indices):
     features = store.gather_rows(rec.image_ids[indices], rec.rows[indices])

@@ -6,9 +6,10 @@ with :class:`PreparedWriter`; everything downstream reads it with
 ``DataError`` naming the file (and the JSONL line) on bad input.
 
 Splits are loaded into numpy arrays: :meth:`PreparedData.load_recognition`
-gives multi-hot targets (Eq. 1-2 of the paper: H_j = annotated names plus their
-hypernyms), :meth:`PreparedData.load_vqa` gives padded word-id arrays matching
-the "vqa" batch keys.  Parsed splits are cached as ``.npz`` next to the JSONL.
+gives sparse (CSR) labels whose batches are multi-hot targets (Eq. 1-2 of the
+paper: H_j = annotated names plus their hypernyms), :meth:`PreparedData.load_vqa`
+gives padded word-id arrays matching the "vqa" batch keys.  Parsed splits are
+cached as ``.npz`` next to the JSONL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
+from svlr_tf.data import sparse_labels
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
 from svlr_tf.errors import DataError
 
@@ -36,7 +38,8 @@ NUM_HUMAN_ANSWERS = 10
 RECOGNITION_SPLITS = ("train", "val", "test")
 VQA_SPLITS = ("train", "heldout", "test")
 FEATURE_STORES = ("genome", "vqa")
-_CACHE_VERSION = 1
+# Per split kind; bumping one rebuilds that kind's caches (2: recognition CSR).
+_CACHE_VERSIONS = {"recognition": 2, "vqa": 1}
 
 _META_DEFAULTS = {"source": "embedded", "simulated": True, "description": "",
                   "preset": None, "word_vectors": ""}
@@ -277,30 +280,97 @@ class PreparedWriter:
 
 @dataclasses.dataclass
 class RecognitionSplit:
-  """A Genome split as arrays (one row per region).
+  """A Genome split as arrays (one row per region), labels kept sparse.
+
+  Labels are CSR (svlr_tf/data/sparse_labels.py): ~4 bytes per label instead
+  of dense [n, O] rows (3 KB per region for the three matrices at O = T =
+  1000).  :meth:`batch` builds the dense float32 targets of a batch's M rows
+  only.  The properties ``object_targets``, ``object_labels`` and
+  ``attribute_targets`` densify the WHOLE split (bool [n, O] / [n, T]: O(n * O)
+  time and memory on every access) for evaluation code and tests.
 
   Attributes:
     image_ids: int64 [n].
     rows: int32 [n], row of the region in the image's features/genome entry.
-    object_targets: bool [n, O], annotated names plus their hypernyms (H_j, Eq. 1).
-    object_labels: bool [n, O], annotated names only (accuracy, Sec. 5.3).
-    attribute_targets: bool [n, T], annotated attributes (Eq. 2).
+    object_indptr: int64 [n + 1], object_ids: int32 [nnz]: the annotated names
+      of region i are ``object_ids[object_indptr[i]:object_indptr[i + 1]]``
+      (accuracy, Sec. 5.3).
+    attribute_indptr: int64 [n + 1], attribute_ids: int32: annotated
+      attributes (T_j of Eq. 2).
+    hypernym_indptr: int64 [O + 1], hypernym_ids: int32: class o and its
+      hypernyms; H_j of Eq. 1 is their union over region j's names.
+    num_objects: O.
+    num_attributes: T.
   """
 
   image_ids: np.ndarray
   rows: np.ndarray
-  object_targets: np.ndarray
-  object_labels: np.ndarray
-  attribute_targets: np.ndarray
+  object_indptr: np.ndarray
+  object_ids: np.ndarray
+  attribute_indptr: np.ndarray
+  attribute_ids: np.ndarray
+  hypernym_indptr: np.ndarray
+  hypernym_ids: np.ndarray
+  num_objects: int
+  num_attributes: int
+
+  def __post_init__(self):
+    """ValueError if the arrays are inconsistent (e.g. a stale cache)."""
+    self.num_objects, self.num_attributes = int(self.num_objects), int(self.num_attributes)
+    n = len(self.image_ids)
+    if self.image_ids.shape != (n,) or self.rows.shape != (n,):
+      raise ValueError(f"image_ids {self.image_ids.shape} and rows {self.rows.shape} "
+                       "differ in shape")
+    sparse_labels.check_csr(self.object_indptr, self.object_ids, n, self.num_objects,
+                            "object labels")
+    sparse_labels.check_csr(self.attribute_indptr, self.attribute_ids, n,
+                            self.num_attributes, "attribute labels")
+    sparse_labels.check_csr(self.hypernym_indptr, self.hypernym_ids, self.num_objects,
+                            self.num_objects, "hypernym closure")
 
   def __len__(self) -> int:
     return len(self.image_ids)
 
+  @property
+  def _objects(self) -> sparse_labels.Csr:
+    return self.object_indptr, self.object_ids
+
+  @property
+  def _attributes(self) -> sparse_labels.Csr:
+    return self.attribute_indptr, self.attribute_ids
+
+  @property
+  def _hypernyms(self) -> sparse_labels.Csr:
+    return self.hypernym_indptr, self.hypernym_ids
+
+  @property
+  def object_targets(self) -> np.ndarray:
+    """bool [n, O]: annotated names plus their hypernyms (H_j, Eq. 1); O(n * O)."""
+    return sparse_labels.dense(self._objects, self.num_objects, self._hypernyms)
+
+  @property
+  def object_labels(self) -> np.ndarray:
+    """bool [n, O]: annotated names only (accuracy, Sec. 5.3); O(n * O)."""
+    return sparse_labels.dense(self._objects, self.num_objects)
+
+  @property
+  def attribute_targets(self) -> np.ndarray:
+    """bool [n, T]: annotated attributes (Eq. 2); O(n * T)."""
+    return sparse_labels.dense(self._attributes, self.num_attributes)
+
   def batch(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
-    """Targets of the "recognition" batch (without features), float32."""
-    return {"object_targets": self.object_targets[indices].astype(np.float32),
-            "object_labels": self.object_labels[indices].astype(np.float32),
-            "attribute_targets": self.attribute_targets[indices].astype(np.float32)}
+    """Targets of the "recognition" batch (without features).
+
+    Returns:
+      {"object_targets": [M, O], "object_labels": [M, O], "attribute_targets":
+      [M, T]} float32 multi-hot, new 64-byte-aligned arrays (M = len(indices)).
+    """
+    return {"object_targets": sparse_labels.multi_hot(
+                self._objects, indices, self.num_objects, expand=self._hypernyms),
+            "object_labels": sparse_labels.multi_hot(self._objects, indices,
+                                                     self.num_objects),
+            "attribute_targets": sparse_labels.multi_hot(self._attributes, indices,
+                                                         self.num_attributes)}
 
 
 # Keys of the "vqa" batch that come from the split (not the feature store).
@@ -606,7 +676,8 @@ class PreparedData:
   def _cache_path(self, jsonl: str, params: Dict[str, Any]) -> Tuple[str, str]:
     deps = [jsonl, self.path("vocab.json"), self.path("classes.json")]
     stats = [(os.path.getsize(p), os.stat(p).st_mtime_ns) for p in deps]
-    key = json.dumps({"v": _CACHE_VERSION, "params": params, "stats": stats},
+    key = json.dumps({"v": _CACHE_VERSIONS[params["kind"]], "params": params,
+                      "stats": stats},
                      sort_keys=True)
     tag = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
     base = os.path.basename(jsonl)
@@ -641,22 +712,38 @@ class PreparedData:
       raise DataError(path, "missing file")
     cache_path, key = self._cache_path(path, {"kind": "recognition"})
     arrays = self._cache_load(cache_path, key)
-    if arrays is None:
-      arrays = self._parse_recognition(path)
-      self._cache_save(cache_path, key, arrays)
-    return RecognitionSplit(**arrays)
+    if arrays is not None:
+      try:
+        return self._recognition_split(arrays)
+      except (KeyError, TypeError, ValueError):  # inconsistent cache: rebuild
+        pass
+    arrays = self._parse_recognition(path)
+    self._cache_save(cache_path, key, arrays)
+    return self._recognition_split(arrays)
+
+  def _recognition_split(self, arrays: Dict[str, np.ndarray]) -> RecognitionSplit:
+    # Class i and its hypernyms (H_j of Eq. 1), from classes.json.
+    closure = [list(dict.fromkeys(
+        [i] + [self.object_to_id[h] for h in self.object_hypernyms.get(o, [])]))
+               for i, o in enumerate(self.objects)]
+    hypernym_indptr, hypernym_ids = sparse_labels.csr_from_lists(closure)
+    return RecognitionSplit(
+        image_ids=arrays["image_ids"], rows=arrays["rows"],
+        object_indptr=arrays["object_indptr"], object_ids=arrays["object_ids"],
+        attribute_indptr=arrays["attribute_indptr"],
+        attribute_ids=arrays["attribute_ids"], hypernym_indptr=hypernym_indptr,
+        hypernym_ids=hypernym_ids, num_objects=len(self.objects),
+        num_attributes=len(self.attributes))
 
   def _parse_recognition(self, path: str) -> Dict[str, np.ndarray]:
     n = _count_records(path)
-    num_o, num_t = len(self.objects), len(self.attributes)
-    # closure[i]: class i and its hypernyms (H_j of Eq. 1).
-    closure = [[i] + [self.object_to_id[h] for h in self.object_hypernyms.get(o, [])]
-               for i, o in enumerate(self.objects)]
     image_ids = np.zeros(n, np.int64)
     rows = np.zeros(n, np.int32)
-    labels = np.zeros((n, num_o), bool)
-    targets = np.zeros((n, num_o), bool)
-    attrs = np.zeros((n, num_t), bool)
+    # Flat id lists + per-region counts (CSR), not a list per region.
+    object_ids: List[int] = []
+    object_counts = np.zeros(n, np.int64)
+    attribute_ids: List[int] = []
+    attribute_counts = np.zeros(n, np.int64)
     i = -1
     for i, (lineno, raw) in enumerate(_iter_jsonl(path)):
       rec = _Record(path, lineno, raw)
@@ -665,21 +752,29 @@ class PreparedData:
       if region < 0:
         raise rec.error(f"negative region {region}")
       rows[i] = region
+      ids = {}  # ordered set: a name listed twice is one label
       for name in rec.str_list("objects"):
         o = self.object_to_id.get(name)
         if o is None:
           raise rec.error(f"unknown object class {name!r} (not in classes.json)")
-        labels[i, o] = True
-        targets[i, closure[o]] = True
+        ids[o] = None
+      object_ids.extend(ids)
+      object_counts[i] = len(ids)
+      ids = {}
       for name in rec.str_list("attributes"):
         a = self.attribute_to_id.get(name)
         if a is None:
           raise rec.error(f"unknown attribute class {name!r} (not in classes.json)")
-        attrs[i, a] = True
+        ids[a] = None
+      attribute_ids.extend(ids)
+      attribute_counts[i] = len(ids)
     if i + 1 != n:
       raise DataError(path, "file changed while reading")
-    return {"image_ids": image_ids, "rows": rows, "object_targets": targets,
-            "object_labels": labels, "attribute_targets": attrs}
+    return {"image_ids": image_ids, "rows": rows,
+            "object_indptr": sparse_labels.indptr_from_counts(object_counts),
+            "object_ids": np.asarray(object_ids, np.int32).reshape(-1),
+            "attribute_indptr": sparse_labels.indptr_from_counts(attribute_counts),
+            "attribute_ids": np.asarray(attribute_ids, np.int32).reshape(-1)}
 
   # -- VQA -----------------------------------------------------------------------
 

@@ -21,15 +21,21 @@ from svlr_tf.data.aligned import aligned_zeros
 Csr = Tuple[np.ndarray, np.ndarray]
 
 
+def indptr_from_counts(counts) -> np.ndarray:
+  """int64 [n + 1] CSR row pointers of rows with ``counts`` [n] entries."""
+  counts = np.asarray(counts, np.int64).reshape(-1)
+  indptr = np.zeros(len(counts) + 1, np.int64)
+  np.cumsum(counts, out=indptr[1:])
+  return indptr
+
+
 def csr_from_lists(lists: Iterable[Sequence[int]]) -> Csr:
   """(indptr int64 [n + 1], ids int32 [nnz]) of a list of id lists."""
   lengths, flat = [], []
   for ids in lists:
     lengths.append(len(ids))
     flat.extend(ids)
-  indptr = np.zeros(len(lengths) + 1, np.int64)
-  np.cumsum(lengths, out=indptr[1:])
-  return indptr, np.asarray(flat, np.int32).reshape(-1)
+  return indptr_from_counts(lengths), np.asarray(flat, np.int32).reshape(-1)
 
 
 def check_csr(indptr: np.ndarray, ids: np.ndarray, rows: int, num_classes: int,

@@ -177,3 +177,90 @@ def test_replace_and_append(tmp_path, padded_store):
   with pytest.raises(DataError, match="duplicate image id 2"):
     with FeatureStoreWriter(path, DIM, rows_per_image=5, append=True) as w:
       w.add(2, np.ones((1, DIM)))
+
+
+def _mapped_kb(path):
+  """kB of ``path``'s pages mapped into this process (Linux /proc/self/smaps)."""
+  total, current = 0, False
+  with open("/proc/self/smaps") as f:
+    for line in f:
+      head = line.split()
+      if "-" in head[0] and len(head) >= 5 and ":" in head[3]:  # a mapping header
+        current = len(head) >= 6 and head[5] == path
+      elif current and head[0] == "Rss:":
+        total += int(head[1])
+  return total
+
+
+def test_gathers_are_aligned_fresh_and_exact_in_both_read_paths(padded_store, monkeypatch):
+  from svlr_tf.data import feature_store as fs_module
+  path, feats = padded_store
+  ids = [63, 3, 23, 43]
+  expected = np.zeros((4, 5, DIM), np.float16)
+  for j, i in enumerate(ids):
+    expected[j, :len(feats[i])] = feats[i]
+  for has_preadv in (True, False):  # preadv, and the copy from the map without it
+    monkeypatch.setattr(fs_module, "_HAS_PREADV", has_preadv)
+    store = FeatureStore(path)
+    features, mask = store.gather_images(ids)
+    rows = store.gather_rows([13, 63], [4, 0])
+    np.testing.assert_array_equal(features, expected)
+    np.testing.assert_array_equal(rows, np.stack([feats[13][4], feats[63][0]]).astype(
+        np.float16))
+    for a in (features, mask, rows):
+      assert a.ctypes.data % 64 == 0 and a.flags.c_contiguous
+    again, _ = store.gather_images(ids)
+    assert not np.shares_memory(features, again)  # a new array per batch
+  # A caller's buffer: filled in place; non-contiguous buffers are refused.
+  out = np.empty((2, 5, DIM), np.float16)
+  assert store.gather_images([3, 13], out=out)[0] is out
+  np.testing.assert_array_equal(out[1], feats[13].astype(np.float16))
+  with pytest.raises(ValueError, match="C-contiguous"):
+    store.gather_images([3, 13], out=np.empty((2, 5, 2 * DIM), np.float16)[..., ::2])
+
+
+def test_variable_rows_gather_pads_with_zeros_in_place(variable_store):
+  path, feats = variable_store
+  store = FeatureStore(path)
+  out = np.full((2, 7, DIM), 5.0, np.float16)  # stale contents must be cleared
+  features, mask = store.gather_images([23, 43], out=out)
+  np.testing.assert_array_equal(features[0, :1], feats[23].astype(np.float16))
+  assert not features[0, 1:].any() and not features[1, 2:].any()
+  assert mask.sum(axis=1).tolist() == [1, 2]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux smaps")
+def test_gathers_map_no_pages_and_release_unmaps(tmp_path):
+  path = str(tmp_path / "big")
+  dim, k = 512, 8  # 8 KB per image: several pages per image
+  with FeatureStoreWriter(path, dim, rows_per_image=k) as w:
+    for i in range(64):
+      w.add(i, np.full((k, dim), i, np.float32))
+  store = FeatureStore(path)
+  shard = os.path.realpath(os.path.join(path, shard_name(0)))
+  features, _ = store.gather_images(np.arange(64))
+  store.gather_rows(np.arange(64), np.zeros(64, np.int64))
+  assert features[63, 0, 0] == 63
+  assert _mapped_kb(shard) == 0  # read with preadv: nothing mapped, RSS unchanged
+  assert float(store.regions(40).sum(dtype=np.float64)) == 40 * k * dim  # reads the map
+  assert _mapped_kb(shard) > 0
+  store.release_pages()
+  assert _mapped_kb(shard) == 0
+  assert store.regions(40)[0, 0] == 40  # still readable after the release
+  store.verify()
+  assert _mapped_kb(shard) == 0  # verify reads every page, keeps none mapped
+
+
+def test_close_and_shard_truncated_while_open(padded_store):
+  path, _ = padded_store
+  with FeatureStore(path) as store:
+    store.gather_images([3])
+  with pytest.raises(ValueError, match="closed"):
+    store.gather_images([3])
+  store.close()  # idempotent
+  store = FeatureStore(path)
+  shard = os.path.join(path, shard_name(3))
+  with open(shard, "r+b") as f:
+    f.truncate(os.path.getsize(shard) - 10)
+  with pytest.raises(DataError, match="shard-00003.npy: shard ends at byte"):
+    store.gather_images([63])

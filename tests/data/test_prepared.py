@@ -131,16 +131,81 @@ def test_recognition_round_trip(prepared):
     assert len(rec) == len(expected)
     assert rec.image_ids.tolist() == [r["image_id"] for r in expected]
     assert rec.rows.tolist() == [r["region"] for r in expected]
+    # The dense properties densify the whole split (O(n * O)): once each.
+    object_labels, object_targets = rec.object_labels, rec.object_targets
+    attribute_targets = rec.attribute_targets
+    assert object_labels.shape == object_targets.shape == (len(expected), len(OBJECTS))
+    assert attribute_targets.shape == (len(expected), len(ATTRIBUTES))
     for i, r in enumerate(expected):
       labels = {OBJECTS.index(o) for o in r["objects"]}
       targets = labels | {OBJECTS.index(h) for o in r["objects"]
                           for h in HYPERNYMS.get(o, [])}
-      assert set(np.nonzero(rec.object_labels[i])[0]) == labels
-      assert set(np.nonzero(rec.object_targets[i])[0]) == targets
-      assert set(np.nonzero(rec.attribute_targets[i])[0]) == {
+      assert set(np.nonzero(object_labels[i])[0]) == labels
+      assert set(np.nonzero(object_targets[i])[0]) == targets
+      assert set(np.nonzero(attribute_targets[i])[0]) == {
           ATTRIBUTES.index(a) for a in r["attributes"]}
   batch = rec.batch(np.array([0]))
   assert batch["object_targets"].dtype == np.float32
+
+
+def _genome_records(num_regions):
+  objects = [["dog"], ["cat", "dog"], [], ["traffic_light"], ["animal", "dog", "dog"]]
+  attributes = [["red"], [], ["blue", "furry"], ["red", "red"], []]
+  return [{"image_id": i // 3, "region": i % 3, "objects": objects[i % 5],
+           "attributes": attributes[i % 5]} for i in range(num_regions)]
+
+
+def test_recognition_split_is_sparse_and_batches_match_dense(tmp_path):
+  root = str(tmp_path / "p")
+  make_prepared(root)
+  PreparedWriter(root).write_recognition("big", _genome_records(400))
+  rec = PreparedData(root).load_recognition("big")
+  # CSR labels, no [n, O] matrix held by the split.
+  assert rec.object_indptr.dtype == np.int64 and rec.object_indptr.shape == (401,)
+  assert rec.object_ids.dtype == np.int32 and rec.attribute_ids.dtype == np.int32
+  assert len(rec.object_ids) == 80 * (1 + 2 + 0 + 1 + 2)  # duplicates dropped
+  assert len(rec.attribute_ids) == 80 * (1 + 0 + 2 + 1 + 0)
+  assert all(a.ndim == 1 for a in vars(rec).values() if isinstance(a, np.ndarray))
+  assert (rec.num_objects, rec.num_attributes) == (len(OBJECTS), len(ATTRIBUTES))
+  dense = {"object_targets": rec.object_targets, "object_labels": rec.object_labels,
+           "attribute_targets": rec.attribute_targets}
+  # Region 0: dog -> dog + animal (hypernym); region 3: traffic_light only.
+  assert np.nonzero(dense["object_targets"][0])[0].tolist() == [0, 2]
+  assert np.nonzero(dense["object_labels"][0])[0].tolist() == [0]
+  assert np.nonzero(dense["object_targets"][3])[0].tolist() == [3]
+  indices = np.random.default_rng(0).integers(0, 400, 200)
+  batch = rec.batch(indices)
+  for key, full in dense.items():
+    assert batch[key].dtype == np.float32 and batch[key].ctypes.data % 64 == 0
+    np.testing.assert_array_equal(batch[key], full[indices].astype(np.float32))
+
+
+def test_recognition_cache_rebuilt_when_stale_or_inconsistent(prepared):
+  root, records = prepared
+  expected = PreparedData(root).load_recognition("train")
+  folder = os.path.join(root, "recognition")
+  cache = [n for n in os.listdir(folder) if n.startswith(".train.jsonl.")]
+  assert len(cache) == 1
+  path = os.path.join(folder, cache[0])
+  with np.load(path) as z:
+    arrays = {k: z[k] for k in z.files}
+  # A cache of the same key whose CSR is broken (ids past O) is parsed again.
+  bad = dict(arrays, object_ids=arrays["object_ids"] + 100)
+  np.savez(path, **bad)
+  again = PreparedData(root).load_recognition("train")
+  np.testing.assert_array_equal(again.object_ids, expected.object_ids)
+  # A version-1 cache (dense bool matrices) has another key: parsed again.
+  key = json.loads(str(arrays["cache_key"]))
+  key["v"] = 1
+  n = len(expected)
+  np.savez(path, cache_key=np.array(json.dumps(key, sort_keys=True)),
+           image_ids=expected.image_ids, rows=expected.rows,
+           object_targets=np.zeros((n, 4), bool), object_labels=np.zeros((n, 4), bool),
+           attribute_targets=np.zeros((n, 3), bool))
+  again = PreparedData(root).load_recognition("train")
+  np.testing.assert_array_equal(again.object_labels, expected.object_labels)
+  with np.load(path) as z:
+    assert "object_indptr" in z.files and "object_targets" not in z.files
 
 
 def test_vqa_round_trip_and_cache(prepared):
