@@ -149,7 +149,6 @@ class Trainer:
           cfg.model, data.word_vectors,
           data.class_word_ids("objects", cfg.data.max_answer_words),
           data.class_word_ids("attributes", cfg.data.max_answer_words))
-      self._build_model_variables()
       self.optimizer = build_optimizer(cfg.optimizer)
       self.optimizer.build(self.model.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -169,17 +168,6 @@ class Trainer:
     self._zero_shot_fn = tf.function(self.model.zero_shot_scores, reduce_retracing=True)
     self._recognition_fn = tf.function(
         lambda x: self.model.recognition_scores(x, training=False), reduce_retracing=True)
-
-  def _build_model_variables(self):
-    """Creates every variable with one call on a small batch of each task."""
-    small = dataclasses.replace(self.config.data, vqa_batch_size=2,
-                                recognition_batch_size=2)
-    vqa = next(iter(pipeline.vqa_dataset(
-        self.data, self.stores["vqa"], "heldout", small, training=False, seed=0)))
-    rec = next(iter(pipeline.recognition_dataset(
-        self.data, self.stores["genome"], "val", small, training=False, seed=0)))
-    self.model.vqa_scores(vqa, training=False)
-    self.model.recognition_scores(rec["region_features"], training=False)
 
   def _make_train_step(self):
     cfg = self.config
@@ -209,9 +197,11 @@ class Trainer:
     return train_step
 
   # ---------------------------------------------------------------- training
-  def _train_dataset(self, step: int):
+  def _train_dataset(self, step: int, num_steps: int):
+    """The input of the segment of ``num_steps`` steps that starts at ``step``."""
     ds = pipeline.joint_dataset(self.data, self.stores, self.config,
-                                seed=segment_seed(self.config.train.seed, step))
+                                seed=segment_seed(self.config.train.seed, step),
+                                num_batches=num_steps)
     return self.strategy.experimental_distribute_dataset(ds)
 
   def fit(self) -> dict:
@@ -233,7 +223,7 @@ class Trainer:
     t0, steps_done = time.time(), 0
     while step < total_steps:
       end = min(total_steps, (step // every + 1) * every)
-      iterator = iter(self._train_dataset(step))
+      iterator = iter(self._train_dataset(step, end - step))
       while step < end:
         losses = self._train_step(iterator)
         step += 1

@@ -54,6 +54,28 @@ def _ordered_indices(n: int, batch_size: int) -> tf.data.Dataset:
       batch_size, drop_remainder=True)
 
 
+def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task: int,
+             num_batches: Optional[int]) -> tf.data.Dataset:
+  """Index batches mapped to example batches by ``to_batch`` (the feature gather).
+
+  Training: seeded shuffled batches, infinite unless ``num_batches`` is given; the
+  limit is applied to the indices, before the gather, so a finite stream ends with
+  no ``numpy_function`` call in flight (dropping an iterator while one runs can
+  deadlock on the GIL).  Evaluation: one in-order pass, last batch padded, with
+  ``valid``.
+  """
+  if training:
+    ds = _shuffled_indices(n, seed, task).batch(batch_size, drop_remainder=True)
+    if num_batches is not None:
+      ds = ds.take(num_batches)
+    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  else:
+    ds = _ordered_indices(n, batch_size).map(
+        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True)
+  return ds.with_options(_options())
+
+
 # -- recognition -------------------------------------------------------------------
 
 
@@ -78,7 +100,8 @@ def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: Prepa
 
 def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
                          data_config: DataConfig, training: bool, seed: int,
-                         batch_size: Optional[int]) -> tf.data.Dataset:
+                         batch_size: Optional[int],
+                         num_batches: Optional[int] = None) -> tf.data.Dataset:
   rec = data.load_recognition(split)
   _check_recognition(rec, store, data, split)
   m = batch_size or data_config.recognition_batch_size
@@ -99,14 +122,7 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
     return dict(zip(("region_features", "object_targets", "object_labels",
                      "attribute_targets"), out))
 
-  if training:
-    ds = _shuffled_indices(len(rec), seed, _RECOGNITION_TASK).batch(m, drop_remainder=True)
-    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  else:
-    ds = _ordered_indices(len(rec), m).map(
-        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True)
-  return ds.with_options(_options())
+  return _batches(len(rec), m, to_batch, training, seed, _RECOGNITION_TASK, num_batches)
 
 
 def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
@@ -151,7 +167,8 @@ def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData, name: s
 
 def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                  data_config: DataConfig, training: bool, seed: int,
-                 batch_size: Optional[int]) -> tf.data.Dataset:
+                 batch_size: Optional[int],
+                 num_batches: Optional[int] = None) -> tf.data.Dataset:
   c, lq, la = (data_config.num_choices, data_config.max_question_words,
                data_config.max_answer_words)
   vqa = data.load_vqa(split, lq, la, c)
@@ -182,14 +199,7 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
       t.set_shape(shapes[key])
     return dict(zip(keys, out))
 
-  if training:
-    ds = _shuffled_indices(len(vqa), seed, _VQA_TASK).batch(p, drop_remainder=True)
-    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  else:
-    ds = _ordered_indices(len(vqa), p).map(
-        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True)
-  return ds.with_options(_options())
+  return _batches(len(vqa), p, to_batch, training, seed, _VQA_TASK, num_batches)
 
 
 def vqa_dataset(data: PreparedData, store: FeatureStore, split: str,
@@ -251,7 +261,8 @@ def eval_batches(task: str, data: PreparedData, store: FeatureStore, split: str,
 def joint_dataset(data: PreparedData,
                   stores: Optional[Mapping[str, FeatureStore]],
                   experiment_config: ExperimentConfig,
-                  seed: Optional[int] = None) -> tf.data.Dataset:
+                  seed: Optional[int] = None,
+                  num_batches: Optional[int] = None) -> tf.data.Dataset:
   """Training batches of every task the experiment uses (Eq. 10).
 
   Each element is {"recognition": <M regions of Genome train>, "vqa": <P
@@ -265,6 +276,9 @@ def joint_dataset(data: PreparedData,
       ``data``.
     experiment_config: batch sizes, regions and which tasks are used.
     seed: shuffling seed (default ``experiment_config.train.seed``).
+    num_batches: stop after this many elements (default: infinite). The trainer
+      reads one finite stream per checkpoint segment, so no gather is in flight
+      when a stream is dropped.
   """
   seed = experiment_config.train.seed if seed is None else seed
   stores = dict(stores or {})
@@ -273,10 +287,11 @@ def joint_dataset(data: PreparedData,
   if experiment_config.uses_recognition:
     store = stores.get("genome") or data.feature_store("genome")
     tasks["recognition"] = _recognition_batches(data, store, "train", data_config,
-                                                True, seed, None)
+                                                True, seed, None, num_batches)
   if experiment_config.uses_vqa:
     store = stores.get("vqa") or data.feature_store("vqa")
-    tasks["vqa"] = _vqa_batches(data, store, "train", data_config, True, seed, None)
+    tasks["vqa"] = _vqa_batches(data, store, "train", data_config, True, seed, None,
+                                num_batches)
   if not tasks:
     raise ValueError(f"Experiment {experiment_config.name!r} uses no task "
                      "(all alphas are zero).")
