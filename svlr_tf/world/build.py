@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from svlr_tf import text
 from svlr_tf.errors import DataError
 from svlr_tf.world import simulate
 from svlr_tf.world.config import WorldConfig, world_config
@@ -101,7 +102,6 @@ def recognition_records(images: List[simulate.GenomeImage]) -> List[Dict]:
 
 def vqa_records(images: List[simulate.VQAImage]) -> List[Dict]:
   """Prepared VQA records; text fields from svlr_tf.text (as for real data)."""
-  from svlr_tf import text  # pylint: disable=import-outside-toplevel
   out = []
   for img in images:
     for k, q in enumerate(img.questions):
@@ -193,6 +193,8 @@ def write_world(world: World, data_dir: str, verbose: bool = False) -> None:
   # meta.json last: its presence (with a matching config) marks a complete world.
   meta = _meta(cfg, world.seed)
   meta["vqa_favoured_classes"] = classes.vqa_favoured
+  # The nouns / adjectives / bins of the questions depend on the tagger in use.
+  meta["pos_backend"] = text.pos_backend()
   w.write_meta(meta)
 
 
@@ -246,7 +248,8 @@ def world_is_current(data_dir: str, preset: str, seed: int = 0, **overrides) -> 
   expected = _meta(cfg, seed)
   return all(meta.get(k) == expected[k] for k in
              ("preset", "seed", "generator_version", "world_config", "feature_dim",
-              "regions_per_image", "simulated"))
+              "regions_per_image", "simulated")) and (
+                  meta.get("pos_backend") == text.pos_backend())
 
 
 def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
