@@ -27,8 +27,11 @@ def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
   cfg = preset_config(preset, experiment)
   train = {"seed": seed}
   if steps is not None:
-    train.update(steps=steps, eval_every=min(cfg.train.eval_every, steps),
-                 checkpoint_every=min(cfg.train.checkpoint_every, steps))
+    eval_every = min(cfg.train.eval_every, steps)
+    checkpoint_every = min(cfg.train.checkpoint_every, eval_every)
+    if eval_every % checkpoint_every:  # evaluations happen at checkpoints
+      checkpoint_every = eval_every
+    train.update(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every)
   return cfg.replace(
       model={"word_vector_dim": int(data.word_vectors.shape[1]),
              "region_feature_dim": int(data.feature_dim),

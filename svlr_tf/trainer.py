@@ -126,6 +126,11 @@ class Trainer:
   def __init__(self, config: ExperimentConfig, data: PreparedData, workdir: str,
                strategy: Optional[tf.distribute.Strategy] = None,
                log: Callable[[str], None] = print):
+    if config.train.eval_every % config.train.checkpoint_every:
+      # Evaluations happen at segment (checkpoint) boundaries.
+      raise ValueError(
+          f"train.eval_every ({config.train.eval_every}) must be a multiple of "
+          f"train.checkpoint_every ({config.train.checkpoint_every}).")
     self.config = config
     self.data = data
     self.workdir = workdir

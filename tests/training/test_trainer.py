@@ -79,3 +79,16 @@ def test_attention_image_shape():
   img = attention_image(np.random.rand(3, 5), scale=2)
   assert img.shape == (1, 6, 10, 1)
   assert img.max() == pytest.approx(1.0)
+
+
+def test_step_override_keeps_evaluations_on_checkpoints(tiny_data):
+  for steps in (3, 7, 25):
+    cfg = config_for_data("tiny", "joint_svlr", tiny_data, seed=0, steps=steps)
+    assert cfg.train.steps == steps
+    assert cfg.train.eval_every % cfg.train.checkpoint_every == 0
+
+
+def test_eval_cadence_off_checkpoints_is_rejected(tiny_data, tmp_path):
+  cfg = _config(tiny_data).replace(train={"eval_every": 6, "checkpoint_every": 4})
+  with pytest.raises(ValueError, match="multiple"):
+    Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None)
