@@ -29,6 +29,7 @@ from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/table1")
+flags.adopt_module_key_flags(common)  # list them in --help
 
 # (row name, experiment, evaluated with): the paper's Table 1 rows.
 ROWS = (

@@ -24,6 +24,7 @@ from reproduce import common
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/zero_shot")
+flags.adopt_module_key_flags(common)  # list them in --help
 
 
 def main(argv):
