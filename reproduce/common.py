@@ -77,10 +77,7 @@ def start():
   """
   setup_devices()
   from svlr_tf.distribute import get_strategy
-  try:
-    data = resolve_data(FLAGS.preset, FLAGS.data_dir)
-  except DataError as e:
-    fail(str(e))
+  data = resolve_data(FLAGS.preset, FLAGS.data_dir)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
   return data, get_strategy(FLAGS.strategy), dataset
@@ -108,6 +105,19 @@ def markdown_table(columns: List[str], rows: Dict[str, Dict[str, float]],
         cells.append(f"{v:.2f}")
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
+
+
+def run(main) -> None:
+  """absl's app.run, with bad data (DataError) reported as one line, exit 1."""
+  from absl import app
+
+  def checked_main(argv):
+    try:
+      return main(argv)
+    except DataError as e:
+      fail(str(e))
+
+  app.run(checked_main)
 
 
 def fail(message: str) -> None:

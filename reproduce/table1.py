@@ -22,10 +22,9 @@ import collections
 import json
 import os
 
-from absl import app, flags
+from absl import flags
 
 from reproduce import common
-from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/table1")
@@ -112,13 +111,10 @@ def main(argv):
       config = config or cfg.to_dict()
       workdir = os.path.join(FLAGS.workdir, f"seed{seed}", experiment)
       print(f"== {row} (seed {seed}) -> {workdir}", flush=True)
-      try:
-        results_by_seed[seed][row] = run_experiment(
-            cfg, data, workdir, strategy=strategy,
-            log=lambda line: print(line, flush=True),
-            zero_shot=(key == "zero_shot_test"))
-      except DataError as e:
-        common.fail(str(e))
+      results_by_seed[seed][row] = run_experiment(
+          cfg, data, workdir, strategy=strategy,
+          log=lambda line: print(line, flush=True),
+          zero_shot=(key == "zero_shot_test"))
 
   test = data.load_vqa("test", config["data"]["max_question_words"],
                        config["data"]["max_answer_words"], config["data"]["num_choices"])
@@ -134,4 +130,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  common.run(main)

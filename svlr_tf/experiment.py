@@ -8,7 +8,6 @@ trained again, and an interrupted run resumes from its last checkpoint.  So
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Callable, Optional
 
@@ -17,7 +16,7 @@ import tensorflow as tf
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.presets import preset_config
-from svlr_tf.files import atomic_write_json
+from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.trainer import Trainer
 
 
@@ -59,8 +58,7 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   """
   results_path = os.path.join(workdir, "results.json")
   if os.path.exists(results_path):
-    with open(results_path) as f:
-      cached = json.load(f)
+    cached = read_json(results_path)
     if cached.get("config") == config.to_dict() and (
         not zero_shot or "zero_shot_test" in cached):
       log(f"[{config.name} seed {config.train.seed}] done already: {results_path}")

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Tuple
 
 from svlr_tf.errors import DataError
 
@@ -25,6 +25,27 @@ def read_json(path: str) -> Any:
       return json.loads(f.read().decode("utf-8"))
   except (ValueError, UnicodeDecodeError) as err:
     raise DataError(path, f"malformed JSON ({err})") from None
+
+
+def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
+  """(line number, record) of each non-blank line of a JSON-lines file.
+
+  A missing file, a line that is not UTF-8 or not JSON raises a one-line DataError
+  naming the file and the line.
+  """
+  if not os.path.isfile(path):
+    raise DataError(path, "file not found")
+  with open(path, "rb") as f:
+    for lineno, raw in enumerate(f, 1):
+      if not raw.strip():
+        continue
+      try:
+        yield lineno, json.loads(raw.decode("utf-8"))
+      except UnicodeDecodeError:
+        raise DataError(path, f"line {lineno}: not UTF-8 text") from None
+      except json.JSONDecodeError as e:
+        raise DataError(path, f"line {lineno}: malformed JSON ({e.msg} at column "
+                        f"{e.colno})") from None
 
 
 @contextlib.contextmanager

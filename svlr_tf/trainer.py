@@ -25,6 +25,7 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 import zlib
@@ -40,7 +41,8 @@ from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.files import atomic_write_json
+from svlr_tf.errors import DataError
+from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
 
@@ -48,6 +50,18 @@ from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
 def segment_seed(seed: int, step: int) -> int:
   """Seed of the input stream of the segment that starts at ``step``."""
   return zlib.crc32(f"{seed}:{step}".encode()) & 0x7FFFFFFF
+
+
+def _check_same_run(saved: dict, current: dict, path: str) -> None:
+  """Resuming needs the config the checkpoints were made with (steps may grow)."""
+  def comparable(config):
+    config = json.loads(json.dumps(config))  # a deep copy with JSON types
+    config["train"].pop("steps", None)
+    config["train"].pop("log_every", None)
+    return config
+  if comparable(saved) != comparable(current):
+    raise DataError(path, "this workdir holds checkpoints of a different config; "
+                    "use another --workdir or delete this one")
 
 
 @dataclasses.dataclass
@@ -216,7 +230,10 @@ class Trainer:
       {"best_step", "best_metric", "selection_metric", "steps"}.
     """
     cfg = self.config
-    atomic_write_json(os.path.join(self.workdir, "config.json"), cfg.to_dict(), indent=2)
+    config_path = os.path.join(self.workdir, "config.json")
+    if self.manager.latest_checkpoint and os.path.exists(config_path):
+      _check_same_run(read_json(config_path), cfg.to_dict(), config_path)
+    atomic_write_json(config_path, cfg.to_dict(), indent=2)
     if self.manager.latest_checkpoint:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
       self.log(f"[{cfg.name}] resumed from {self.manager.latest_checkpoint} "

@@ -24,7 +24,8 @@ import numpy as np
 from absl import app, logging
 
 from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_path, atomic_write_json, read_json  # re-exported
+from svlr_tf.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exported
+                           read_json)
 
 
 def run_main(main: Callable[[list], Any]) -> None:
@@ -81,16 +82,8 @@ class Progress:
 
 def read_jsonl(path: str) -> Iterator[Any]:
   """Yields the records of a JSON-lines file (blank lines skipped)."""
-  if not os.path.isfile(path):
-    raise DataError(path, "file not found")
-  with open(path, "r", encoding="utf-8") as f:
-    for number, line in enumerate(f, 1):
-      if not line.strip():
-        continue
-      try:
-        yield json.loads(line)
-      except ValueError as err:
-        raise DataError(path, f"line {number}: malformed JSON ({err})") from None
+  for _, record in iter_jsonl(path):
+    yield record
 
 
 def atomic_write_lines(path: str, records: Iterable[Any]) -> int:

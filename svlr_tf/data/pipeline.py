@@ -79,9 +79,16 @@ def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task:
 # -- recognition -------------------------------------------------------------------
 
 
+def _check_feature_dim(store: FeatureStore, data: PreparedData) -> None:
+  if store.dim != data.feature_dim:
+    raise DataError(store.path, f"features are {store.dim}-d but meta.json says "
+                    f"feature_dim {data.feature_dim}")
+
+
 def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: PreparedData,
                        name: str) -> None:
   path = data.path("recognition", f"{name}.jsonl")
+  _check_feature_dim(store, data)
   if len(split) == 0:
     raise DataError(path, "split is empty")
   present = store.has_images(split.image_ids)
@@ -153,6 +160,7 @@ def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
 def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData, name: str,
                data_config: DataConfig) -> None:
   path = data.path("vqa", f"{name}.jsonl")
+  _check_feature_dim(store, data)
   if len(split) == 0:
     raise DataError(path, "split is empty")
   if store.rows_per_image != data_config.regions_per_image:

@@ -26,6 +26,7 @@ import numpy as np
 from svlr_tf.data import sparse_labels
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
 from svlr_tf.errors import DataError
+from svlr_tf.files import iter_jsonl
 
 FORMAT = "svlr_tf.prepared"
 VERSION = 1
@@ -461,18 +462,10 @@ def _iter_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
   """(line number, record) of each non-blank line; DataError on bad JSON."""
   if not os.path.exists(path):
     raise DataError(path, "missing file")
-  with open(path, "r", encoding="utf-8") as f:
-    for lineno, line in enumerate(f, 1):
-      if not line.strip():
-        continue
-      try:
-        rec = json.loads(line)
-      except json.JSONDecodeError as e:
-        raise DataError(path, f"line {lineno}: malformed JSON ({e.msg} at column "
-                        f"{e.colno})") from None
-      if not isinstance(rec, dict):
-        raise DataError(path, f"line {lineno}: expected a JSON object")
-      yield lineno, rec
+  for lineno, rec in iter_jsonl(path):
+    if not isinstance(rec, dict):
+      raise DataError(path, f"line {lineno}: expected a JSON object")
+    yield lineno, rec
 
 
 def _count_records(path: str) -> int:
@@ -644,7 +637,7 @@ class PreparedData:
       if not isinstance(hs, list):
         raise DataError(path, f"object_hypernyms[{name!r}] should be a list")
       for h in hs:
-        if h not in known:
+        if not isinstance(h, str) or h not in known:
           raise DataError(path, f"object_hypernyms[{name!r}]: unknown object class "
                           f"{h!r}")
     synsets = c.get("attribute_synsets") or {}
@@ -795,13 +788,16 @@ class PreparedData:
     cache_path, key = self._cache_path(path, params)
     arrays = self._cache_load(cache_path, key)
     if arrays is not None:
-      strings = json.loads(arrays.pop("strings_json").tobytes().decode("utf-8"))
-    else:
-      arrays, strings = self._parse_vqa(path, max_question_words, max_answer_words,
-                                        num_choices)
-      encoded = np.frombuffer(json.dumps(strings, ensure_ascii=False).encode("utf-8"),
-                              np.uint8)
-      self._cache_save(cache_path, key, dict(arrays, strings_json=encoded))
+      try:  # a stale or damaged cache is parsed again, never an error
+        strings = json.loads(arrays.pop("strings_json").tobytes().decode("utf-8"))
+        return VQASplit(**arrays, **strings)
+      except (KeyError, TypeError, ValueError):
+        pass
+    arrays, strings = self._parse_vqa(path, max_question_words, max_answer_words,
+                                      num_choices)
+    encoded = np.frombuffer(json.dumps(strings, ensure_ascii=False).encode("utf-8"),
+                            np.uint8)
+    self._cache_save(cache_path, key, dict(arrays, strings_json=encoded))
     return VQASplit(**arrays, **strings)
 
   def _parse_vqa(self, path: str, lq: int, la: int, c: int):

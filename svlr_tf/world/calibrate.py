@@ -26,19 +26,12 @@ from typing import Dict, List
 
 import numpy as np
 
+from svlr_tf.evaluation.vqa_eval import answer_accuracy
+from svlr_tf.files import iter_jsonl
+
 
 def _read_jsonl(path: str) -> List[Dict]:
-  with open(path, encoding="utf-8") as f:
-    return [json.loads(line) for line in f if line.strip()]
-
-
-def vqa_accuracy(prediction: str, human_answers: List[str]) -> float:
-  """Official VQA accuracy of one prediction (answers are already normalized)."""
-  accs = []
-  for i in range(len(human_answers)):
-    others = human_answers[:i] + human_answers[i + 1:]
-    accs.append(min(1.0, sum(a == prediction for a in others) / 3.0))
-  return float(np.mean(accs))
+  return [record for _, record in iter_jsonl(path)]
 
 
 def _question_key(question: str) -> str:
@@ -60,7 +53,7 @@ def language_prior_accuracy(data_dir: str, split: str = "test") -> Dict[str, flo
   for rec in test:
     q, t = by_question[_question_key(rec["question"])], by_type[rec["question_type"]]
     pred = max(rec["choices"], key=lambda c: (q[c], t[c], overall[c]))
-    acc = vqa_accuracy(pred, rec["answers"])
+    acc = answer_accuracy(pred, rec["answers"])
     accs.append(acc)
     per_type[rec["answer_type"]].append(acc)
   out = {"overall": round(100 * float(np.mean(accs)), 2)}

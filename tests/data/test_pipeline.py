@@ -170,3 +170,21 @@ def test_store_mismatch_and_missing_images(tmp_path, prepared):
   with pytest.raises(DataError, match=r"heldout.jsonl: 1 questions refer to images not "
                      r"in the feature store .* \(e.g. image 999\)"):
     pipeline.vqa_eval_dataset(other, other.feature_store("vqa"), "heldout", DATA_CONFIG)
+
+
+def test_feature_width_must_match_meta(tiny_world, tmp_path):
+  import json as _json
+  import shutil
+  data_dir = str(tmp_path / "w")
+  shutil.copytree(tiny_world, data_dir)
+  meta_path = os.path.join(data_dir, "meta.json")
+  with open(meta_path) as f:
+    meta = _json.load(f)
+  meta["feature_dim"] += 1
+  with open(meta_path, "w") as f:
+    _json.dump(meta, f)
+  data = PreparedData(data_dir)
+  cfg = DataConfig(regions_per_image=data.regions_per_image, vqa_batch_size=4,
+                   max_question_words=8, max_answer_words=4)
+  with pytest.raises(DataError, match="feature_dim"):
+    pipeline.vqa_dataset(data, data.feature_store("vqa"), "train", cfg, training=True)

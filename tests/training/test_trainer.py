@@ -92,3 +92,16 @@ def test_eval_cadence_off_checkpoints_is_rejected(tiny_data, tmp_path):
   cfg = _config(tiny_data).replace(train={"eval_every": 6, "checkpoint_every": 4})
   with pytest.raises(ValueError, match="multiple"):
     Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None)
+
+
+def test_resuming_with_a_different_config_is_refused(tiny_data, tmp_path):
+  from svlr_tf.errors import DataError
+  cfg = _config(tiny_data, steps=4)
+  Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None).fit()
+  other = cfg.replace(loss={"alpha_obj": 0.5})
+  with pytest.raises(DataError, match="different config"):
+    Trainer(other, tiny_data, str(tmp_path), log=lambda s: None).fit()
+  # More steps of the same run is a resume, not a different run.
+  more = Trainer(cfg.replace(train={"steps": 8}), tiny_data, str(tmp_path),
+                 log=lambda s: None)
+  assert more.fit()["steps"] == 8
