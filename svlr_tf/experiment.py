@@ -51,7 +51,9 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
     {"experiment", "seed", "best_step", "selection_metric", "heldout_metric",
      "vqa_test": {"overall", "per_question_type", "per_answer_type"} (VQA runs),
      "zero_shot_test": {...} (when zero_shot), "chance": float,
-     "recognition_test": {"object_accuracy", "attribute_accuracy", "num_regions"}}
+     "recognition_test": {"object_accuracy", "attribute_accuracy", "num_regions"}
+       (from the checkpoint selected on Genome val object accuracy),
+     "recognition_checkpoint"}
 
   The test predictions are also written in the official VQA results format to
   ``<workdir>/vqa_test_results.json`` (and ``zero_shot_test_results.json``).
@@ -79,6 +81,9 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
     results["zero_shot_test"] = ev.to_dict()
     atomic_write_json(os.path.join(workdir, "zero_shot_test_results.json"),
                        ev.predictions)
+  # Recognition is reported from the checkpoint selected on Genome val (Sec. 5.1).
+  path = trainer.restore_best("recognition")
+  results["recognition_checkpoint"] = os.path.basename(path)
   results["recognition_test"] = trainer.evaluate_recognition("test")
   atomic_write_json(results_path, results, indent=2)
   return results

@@ -173,14 +173,25 @@ class Trainer:
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.best_metric = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
       self.best_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
+      self.best_recognition = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, optimizer=self.optimizer, step=self.step,
-        best_metric=self.best_metric, best_step=self.best_step)
+        best_metric=self.best_metric, best_step=self.best_step,
+        best_recognition=self.best_recognition)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(self.workdir, "checkpoints"), max_to_keep=2)
     self.best_checkpoint = tf.train.Checkpoint(model=self.model)
-    self.best_manager = tf.train.CheckpointManager(
-        self.best_checkpoint, os.path.join(self.workdir, "best"), max_to_keep=1)
+    self.best_managers = {
+        # Selected on the experiment's own metric (held-out VQA, or Genome val).
+        "selection": tf.train.CheckpointManager(
+            self.best_checkpoint, os.path.join(self.workdir, "best"), max_to_keep=1),
+        # Selected on Genome val object accuracy, for recognition results (Sec. 5.1:
+        # "We use val for selecting the model for evaluating recognition").
+        "recognition": tf.train.CheckpointManager(
+            self.best_checkpoint, os.path.join(self.workdir, "best_recognition"),
+            max_to_keep=1),
+    }
+    self.best_manager = self.best_managers["selection"]
     self._train_step = self._make_train_step()
     self._vqa_eval_fn = tf.function(
         lambda b: self.model.vqa_scores(b, training=False), reduce_retracing=True)
@@ -309,12 +320,16 @@ class Trainer:
       self.best_metric.assign(metric)
       self.best_step.assign(step)
       self.best_manager.save(checkpoint_number=step)
+    if force or rec["object_accuracy"] > float(self.best_recognition.numpy()):
+      self.best_recognition.assign(rec["object_accuracy"])
+      self.best_managers["recognition"].save(checkpoint_number=step)
 
-  def restore_best(self):
-    """Loads the weights selected on the held-out split."""
-    path = self.best_manager.latest_checkpoint
+  def restore_best(self, kind: str = "selection"):
+    """Loads the best weights: ``selection`` (the experiment's held-out metric) or
+    ``recognition`` (Genome val object accuracy). Returns the checkpoint path."""
+    path = self.best_managers[kind].latest_checkpoint
     if path is None:
-      raise FileNotFoundError(f"{self.workdir}/best: no checkpoint; train first.")
+      raise FileNotFoundError(f"{self.workdir}: no {kind} checkpoint; train first.")
     self.best_checkpoint.restore(path).expect_partial()
     return path
 

@@ -67,7 +67,8 @@ def test_training_lowers_the_loss_and_selects_a_checkpoint(tiny_data, tmp_path):
 def test_run_experiment_writes_results_and_is_idempotent(tiny_data, tmp_path):
   cfg = _config(tiny_data, experiment="genome_only", steps=4)
   res = run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None, zero_shot=True)
-  assert {"zero_shot_test", "recognition_test", "chance"} <= set(res)
+  assert {"zero_shot_test", "recognition_test", "chance", "recognition_checkpoint"} <= set(res)
+  assert os.path.exists(tmp_path / "best_recognition")
   preds = json.load(open(tmp_path / "zero_shot_test_results.json"))
   assert preds and set(preds[0]) == {"question_id", "answer"}
   lines = []
