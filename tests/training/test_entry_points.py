@@ -118,3 +118,47 @@ def test_sigkill_then_rerun_gives_the_same_result_as_an_uninterrupted_run(tmp_pa
   b = json.load(open(workdir / "zero_shot.json"))
   assert a["zero_shot"] == b["zero_shot"]
   assert a["recognition_test"] == b["recognition_test"]
+
+
+_MIRRORED_SGD = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from svlr_tf.distribute import split_cpu, get_strategy
+    split_cpu(2)
+    import keras
+    import tensorflow as tf
+    from svlr_tf import trainer as trainer_lib, world
+    from svlr_tf.data.prepared import PreparedData
+    from svlr_tf.experiment import config_for_data
+    # Plain SGD: the update is proportional to the gradient, so a wrong loss
+    # scaling across replicas (Adam would hide it) changes the update's size.
+    trainer_lib.build_optimizer = lambda cfg: keras.optimizers.SGD(0.5)
+    tf.config.experimental.enable_op_determinism()
+    data = PreparedData(world.ensure_world("tiny", root=sys.argv[1]))
+    cfg = config_for_data("tiny", "joint_svlr", data, seed=0, steps=1)
+    # Larger batches: per-replica batch-norm statistics and Gamma(t) of Eq. 2 then
+    # differ little from the global ones.
+    cfg = cfg.replace(data={"vqa_batch_size": int(sys.argv[2]),
+                            "recognition_batch_size": int(sys.argv[3])})
+    updates = {}
+    for name in ("default", "mirrored"):
+      t = trainer_lib.Trainer(cfg, data, sys.argv[1] + "/" + name,
+                              strategy=get_strategy(name), log=lambda s: None)
+      before = [v.numpy().copy() for v in t.model.trainable_weights]
+      t.fit()
+      updates[name] = np.concatenate([(v.numpy() - b).ravel() for v, b in
+                                      zip(t.model.trainable_weights, before)])
+    a, b = updates["default"], updates["mirrored"]
+    print(json.dumps({"norm_default": float(np.linalg.norm(a)),
+                      "norm_mirrored": float(np.linalg.norm(b)),
+                      "rel_diff": float(np.linalg.norm(a - b) / np.linalg.norm(a))}))
+""")
+
+
+def test_mirrored_update_has_the_size_of_the_one_device_update(tmp_path):
+  proc = _run(["-c", _MIRRORED_SGD, str(tmp_path), "64", "128"], cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  res = json.loads(proc.stdout.strip().splitlines()[-1])
+  # A missing or doubled 1/num_replicas would make the ratio 2 or 0.5.
+  assert 0.8 < res["norm_mirrored"] / res["norm_default"] < 1.25, res
+  assert res["rel_diff"] < 0.5, res
