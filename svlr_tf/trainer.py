@@ -84,6 +84,23 @@ class VQAEvaluation:
             "per_answer_type": self.per_answer_type}
 
 
+def best_choice(scores: np.ndarray, seed: int = 0) -> np.ndarray:
+  """Index of the best-scoring choice of each row of ``scores`` [N, C].
+
+  Exact ties (common in zero-shot Eq. 9, where every answer without nouns or
+  adjectives gets the same score) are broken uniformly at random with a fixed seed,
+  so the accuracy does not depend on the order of the choices.
+  """
+  scores = np.asarray(scores)
+  is_max = scores == scores.max(axis=1, keepdims=True)
+  pick = np.argmax(is_max, axis=1)
+  tied = np.flatnonzero(is_max.sum(axis=1) > 1)
+  rng = np.random.default_rng(seed)
+  for i in tied:
+    pick[i] = rng.choice(np.flatnonzero(is_max[i]))
+  return pick
+
+
 class VQAScorer:
   """Official VQA accuracy of every choice of every question of a split, cached.
 
@@ -102,7 +119,7 @@ class VQAScorer:
   def evaluate(self, scores: np.ndarray) -> VQAEvaluation:
     """Scores [N, C] in split order -> accuracies (percent, 2 decimals)."""
     a = self.arrays
-    pick = np.argmax(scores, axis=1)
+    pick = best_choice(scores)
     acc = self.choice_accuracy[np.arange(len(pick)), pick]
 
     def grouped(keys):
@@ -328,6 +345,11 @@ class Trainer:
     """Loads the best weights: ``selection`` (the experiment's held-out metric) or
     ``recognition`` (Genome val object accuracy). Returns the checkpoint path."""
     path = self.best_managers[kind].latest_checkpoint
+    if path is None and kind == "recognition":
+      # Work directories from before svlr_tf kept this second selection.
+      self.log(f"[{self.config.name}] no best_recognition checkpoint in "
+               f"{self.workdir}; using the experiment's own selection")
+      path = self.best_managers["selection"].latest_checkpoint
     if path is None:
       raise FileNotFoundError(f"{self.workdir}: no {kind} checkpoint; train first.")
     self.best_checkpoint.restore(path).expect_partial()

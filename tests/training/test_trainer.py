@@ -106,3 +106,13 @@ def test_resuming_with_a_different_config_is_refused(tiny_data, tmp_path):
   more = Trainer(cfg.replace(train={"steps": 8}), tiny_data, str(tmp_path),
                  log=lambda s: None)
   assert more.fit()["steps"] == 8
+
+
+def test_best_choice_breaks_exact_ties_at_random_but_reproducibly():
+  from svlr_tf.trainer import best_choice
+  scores = np.array([[0.0, 2.0, 1.0], [1.0, 1.0, 1.0]] + [[3.0, 3.0, 0.0]] * 200)
+  pick = best_choice(scores)
+  assert pick[0] == 1
+  assert set(pick[2:].tolist()) == {0, 1}          # both tied maxima get picked
+  assert 60 < (pick[2:] == 0).sum() < 140
+  np.testing.assert_array_equal(pick, best_choice(scores))
