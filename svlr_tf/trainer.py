@@ -193,8 +193,7 @@ class Trainer:
       self.best_recognition = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     self.checkpoint = tf.train.Checkpoint(
         model=self.model, optimizer=self.optimizer, step=self.step,
-        best_metric=self.best_metric, best_step=self.best_step,
-        best_recognition=self.best_recognition)
+        best_metric=self.best_metric, best_step=self.best_step)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, os.path.join(self.workdir, "checkpoints"), max_to_keep=2)
     self.best_checkpoint = tf.train.Checkpoint(model=self.model)
@@ -204,9 +203,11 @@ class Trainer:
             self.best_checkpoint, os.path.join(self.workdir, "best"), max_to_keep=1),
         # Selected on Genome val object accuracy, for recognition results (Sec. 5.1:
         # "We use val for selecting the model for evaluating recognition").
+        # Its own metric travels with it (older work directories lack both).
         "recognition": tf.train.CheckpointManager(
-            self.best_checkpoint, os.path.join(self.workdir, "best_recognition"),
-            max_to_keep=1),
+            tf.train.Checkpoint(model=self.model,
+                                best_recognition=self.best_recognition),
+            os.path.join(self.workdir, "best_recognition"), max_to_keep=1),
     }
     self.best_manager = self.best_managers["selection"]
     self._train_step = self._make_train_step()
@@ -264,6 +265,10 @@ class Trainer:
     atomic_write_json(config_path, cfg.to_dict(), indent=2)
     if self.manager.latest_checkpoint:
       self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+      best_recognition = self.best_managers["recognition"].latest_checkpoint
+      if best_recognition:
+        tf.train.Checkpoint(best_recognition=self.best_recognition).restore(
+            best_recognition).expect_partial()
       self.log(f"[{cfg.name}] resumed from {self.manager.latest_checkpoint} "
                f"at step {int(self.step.numpy())}")
     train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
