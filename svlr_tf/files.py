@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import tempfile
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+import numpy as np
 
 from svlr_tf.errors import DataError
 
@@ -64,6 +66,31 @@ def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
       os.remove(tmp)
 
 
+def json_default(x):
+  """``json.dump(default=...)`` for numpy scalars and arrays."""
+  if isinstance(x, np.generic):
+    return x.item()
+  if isinstance(x, np.ndarray):
+    return x.tolist()
+  raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
+
+
+def atomic_save_npy(path: str, array: np.ndarray) -> None:
+  with atomic_path(path) as tmp:
+    with open(tmp, "wb") as f:
+      np.save(f, array, allow_pickle=False)
+
+
+def atomic_savez(path: str, arrays: Dict[str, np.ndarray], fsync: bool = False) -> None:
+  """``np.savez`` atomically; ``fsync`` also forces the bytes to disk first."""
+  with atomic_path(path) as tmp:
+    with open(tmp, "wb") as f:
+      np.savez(f, **arrays)
+      if fsync:
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def atomic_write_text(path: str, text: str) -> None:
   with atomic_path(path) as tmp:
     with open(tmp, "w", encoding="utf-8") as f:
@@ -73,4 +100,4 @@ def atomic_write_text(path: str, text: str) -> None:
 def atomic_write_json(path: str, obj: Any, indent: Optional[int] = None) -> None:
   with atomic_path(path) as tmp:
     with open(tmp, "w", encoding="utf-8") as f:
-      json.dump(obj, f, indent=indent, ensure_ascii=False)
+      json.dump(obj, f, indent=indent, ensure_ascii=False, default=json_default)

@@ -39,6 +39,7 @@ import numpy as np
 
 from svlr_tf.data.aligned import aligned_empty, aligned_zeros
 from svlr_tf.errors import DataError
+from svlr_tf.files import atomic_savez
 
 INDEX_NAME = "index.npz"
 INDEX_VERSION = 1
@@ -60,19 +61,6 @@ def _npy_header(rows: int, dim: int) -> bytes:
       buf, {"descr": np.dtype(np.float16).str, "fortran_order": False,
             "shape": (int(rows), int(dim))})
   return buf.getvalue()
-
-
-def _atomic_savez(path: str, **arrays: np.ndarray) -> None:
-  tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
-  try:
-    with open(tmp, "wb") as f:
-      np.savez(f, **arrays)
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
 
 
 class FeatureStoreWriter:
@@ -245,8 +233,7 @@ class FeatureStoreWriter:
       return
     if self._file is not None:
       self._finish_shard()
-    _atomic_savez(
-        os.path.join(self.path, INDEX_NAME),
+    atomic_savez(os.path.join(self.path, INDEX_NAME), dict(
         version=np.int64(INDEX_VERSION),
         dim=np.int64(self.dim),
         rows_per_image=np.int64(-1 if self.rows_per_image is None else self.rows_per_image),
@@ -255,7 +242,7 @@ class FeatureStoreWriter:
         start=np.asarray(self._start, np.int64),
         count=np.asarray(self._count, np.int32),
         shard_rows=np.asarray(self._shard_sizes, np.int64),
-        shard_crc32=np.asarray(self._shard_crcs, np.uint32))
+        shard_crc32=np.asarray(self._shard_crcs, np.uint32)), fsync=True)
     self._closed = True
 
   def abort(self) -> None:

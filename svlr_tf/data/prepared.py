@@ -26,7 +26,8 @@ import numpy as np
 from svlr_tf.data import sparse_labels
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
 from svlr_tf.errors import DataError
-from svlr_tf.files import iter_jsonl
+from svlr_tf.files import (atomic_path, atomic_save_npy, atomic_savez, atomic_write_json,
+                           iter_jsonl, json_default)
 
 FORMAT = "svlr_tf.prepared"
 VERSION = 1
@@ -62,54 +63,6 @@ def feature_store_path(data_dir: str, kind: str) -> str:
 def class_name_words(name: str) -> List[str]:
   """Words of a (possibly multi-word) class name: split on spaces / underscores."""
   return [w for w in re.split(r"[\s_]+", name) if w]
-
-
-# -- atomic writes -------------------------------------------------------------
-
-
-def _tmp_name(path: str) -> str:
-  return os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
-
-
-def _json_default(x):
-  if isinstance(x, np.generic):
-    return x.item()
-  if isinstance(x, np.ndarray):
-    return x.tolist()
-  raise TypeError(f"Object of type {type(x).__name__} is not JSON serializable")
-
-
-def _atomic_write_json(path: str, obj: Any, indent: Optional[int] = None) -> None:
-  tmp = _tmp_name(path)
-  try:
-    with open(tmp, "w", encoding="utf-8") as f:
-      json.dump(obj, f, indent=indent, default=_json_default, ensure_ascii=False)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-
-
-def _atomic_save_npy(path: str, array: np.ndarray) -> None:
-  tmp = _tmp_name(path)
-  try:
-    with open(tmp, "wb") as f:
-      np.save(f, array, allow_pickle=False)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-
-
-def _atomic_savez(path: str, arrays: Dict[str, np.ndarray]) -> None:
-  tmp = _tmp_name(path)
-  try:
-    with open(tmp, "wb") as f:
-      np.savez(f, **arrays)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
 
 
 def _check_split(split: str) -> None:
@@ -154,7 +107,7 @@ class PreparedWriter:
     full["version"] = VERSION
     full["feature_dim"] = int(full["feature_dim"])
     full["regions_per_image"] = int(full["regions_per_image"])
-    _atomic_write_json(os.path.join(self.data_dir, "meta.json"), full, indent=2)
+    atomic_write_json(os.path.join(self.data_dir, "meta.json"), full, indent=2)
     return full
 
   def write_vocab(self, words: Sequence[str], vectors: np.ndarray) -> None:
@@ -176,8 +129,8 @@ class PreparedWriter:
     if not np.all(np.isfinite(vectors)):
       raise ValueError("word vectors contain NaN or inf.")
     vectors[PAD_ID] = 0.0
-    _atomic_save_npy(os.path.join(self.data_dir, "word_vectors.npy"), vectors)
-    _atomic_write_json(os.path.join(self.data_dir, "vocab.json"), {"words": words})
+    atomic_save_npy(os.path.join(self.data_dir, "word_vectors.npy"), vectors)
+    atomic_write_json(os.path.join(self.data_dir, "vocab.json"), {"words": words})
 
   def write_classes(self, objects: Sequence[str], attributes: Sequence[str],
                     object_hypernyms: Dict[str, Sequence[str]],
@@ -199,28 +152,22 @@ class PreparedWriter:
     out = {"objects": objects, "attributes": attributes, "object_hypernyms": hyper}
     if attribute_synsets is not None:
       out["attribute_synsets"] = dict(attribute_synsets)
-    _atomic_write_json(os.path.join(self.data_dir, "classes.json"), out)
+    atomic_write_json(os.path.join(self.data_dir, "classes.json"), out)
 
   def _write_jsonl(self, path: str, records: Iterable[Dict[str, Any]],
                    fields: Sequence[str], on_record=None) -> int:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = _tmp_name(path)
     n = 0
-    try:
+    with atomic_path(path) as tmp:
       with open(tmp, "w", encoding="utf-8") as f:
         for n, rec in enumerate(records, 1):
           missing = [k for k in fields if k not in rec]
           if missing:
             raise DataError(path, f"record {n}: missing field(s) {missing}")
-          f.write(json.dumps(rec, default=_json_default, ensure_ascii=False,
+          f.write(json.dumps(rec, default=json_default, ensure_ascii=False,
                              separators=(",", ":")))
           f.write("\n")
           if on_record is not None:
             on_record(rec)
-      os.replace(tmp, path)
-    finally:
-      if os.path.exists(tmp):
-        os.remove(tmp)
     return n
 
   def write_recognition(self, split: str, records: Iterable[Dict[str, Any]]) -> int:
@@ -258,12 +205,12 @@ class PreparedWriter:
       info = {"description": f"svlr_tf prepared VQA split {split!r}",
               "version": str(VERSION)}
       license_ = {"name": "see meta.json", "url": ""}
-      _atomic_write_json(
+      atomic_write_json(
           os.path.join(self.data_dir, "vqa", f"{split}_questions.json"),
           {"info": info, "task_type": "Multiple-Choice", "data_type": "mscoco",
            "data_subtype": split, "license": license_, "num_choices": num_choices,
            "questions": questions})
-      _atomic_write_json(
+      atomic_write_json(
           os.path.join(self.data_dir, "vqa", f"{split}_annotations.json"),
           {"info": info, "data_type": "mscoco", "data_subtype": split,
            "license": license_, "annotations": annotations})
@@ -691,7 +638,7 @@ class PreparedData:
     if not self.cache:
       return
     try:
-      _atomic_savez(path, dict(arrays, cache_key=np.array(key)))
+      atomic_savez(path, dict(arrays, cache_key=np.array(key)))
     except OSError:  # read-only data dir: no cache
       pass
 
