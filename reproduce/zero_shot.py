@@ -63,7 +63,8 @@ def main(argv):
       "std": {c: acc[c][1] for c in columns},
       "chance": chance,
       "seeds": list(range(FLAGS.seeds)),
-      "recognition_test": [r["recognition_test"] for r in per_seed],
+      "recognition_test": [{k: v for k, v in r["recognition_test"].items()
+                            if k != "object_accuracy_per_class"} for r in per_seed],
       "dataset": dataset,
       "config": cfg.to_dict(),
       "paper": {"Overall": 16.4, "chance": 5.6},

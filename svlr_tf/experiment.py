@@ -84,6 +84,6 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   # Recognition is reported from the checkpoint selected on Genome val (Sec. 5.1).
   path = trainer.restore_best("recognition")
   results["recognition_checkpoint"] = os.path.basename(path)
-  results["recognition_test"] = trainer.evaluate_recognition("test")
+  results["recognition_test"] = trainer.evaluate_recognition("test", per_class=True)
   atomic_write_json(results_path, results, indent=2)
   return results

@@ -412,9 +412,20 @@ class Trainer:
         lst.append(np.asarray(x)[valid])
     return tuple(np.concatenate(x, axis=0) for x in out)
 
-  def evaluate_recognition(self, split: str) -> dict:
-    """Object and attribute accuracy (Sec. 5.3) on a Genome split."""
-    return recognition_eval.recognition_metrics(*self.recognition_scores(split))
+  def evaluate_recognition(self, split: str, per_class: bool = False) -> dict:
+    """Object and attribute accuracy (Sec. 5.3) on a Genome split.
+
+    With ``per_class``, also "object_accuracy_per_class": [O] percent per object
+    class (None for a class without regions in the split), as in Fig. 5.
+    """
+    scores = self.recognition_scores(split)
+    metrics = recognition_eval.recognition_metrics(*scores)
+    if per_class:
+      acc = recognition_eval.per_class_object_accuracy(
+          recognition_eval.object_hits(scores[0], scores[1]), scores[1])
+      metrics["object_accuracy_per_class"] = [
+          None if np.isnan(a) else round(100.0 * float(a), 2) for a in acc]
+    return metrics
 
 
 def attention_image(attention: np.ndarray, max_rows: int = 16, scale: int = 8):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -162,3 +163,24 @@ def test_mirrored_update_has_the_size_of_the_one_device_update(tmp_path):
   # A missing or doubled 1/num_replicas would make the ratio 2 or 0.5.
   assert 0.8 < res["norm_mirrored"] / res["norm_default"] < 1.25, res
   assert res["rel_diff"] < 0.5, res
+
+
+def test_fig5_tiny_end_to_end(tmp_path):
+  proc = _run(["-m", "reproduce.fig5", "--preset", "tiny", "--seeds", "1",
+               "--steps", "4", "--workdir", str(tmp_path / "f5")], cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  out = json.load(open(tmp_path / "f5" / "fig5.json"))
+  assert set(out["overall"]) == {"Genome only", "Joint SVLR (VR)"}
+  assert out["cells"] and all(c["classes"] > 0 for c in out["cells"].values())
+  assert "Fig. 5" in (tmp_path / "f5" / "fig5.md").read_text()
+
+
+def test_fig5_grid_bins_classes():
+  from reproduce.fig5 import grid
+  genome = np.array([1, 2, 3, 10, 20, 30, 100, 200, 300])
+  vqa = np.array([0, 5, 25, 0, 5, 25, 0, 5, 25])
+  base = np.arange(9, dtype=float)
+  change = np.ones(9)
+  cells, edges = grid(genome, vqa, base, change)
+  assert len(cells) == 9 and all(n == 1 for _, _, n in cells.values())
+  assert cells[(2, 0)] == (2.0, 1.0, 1)   # 25 VQA mentions, rarest Genome tercile
