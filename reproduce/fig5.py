@@ -44,7 +44,7 @@ def class_frequencies(data, cfg):
   question nouns or the nouns of its correct answer.
   """
   rec = data.load_recognition("train")
-  genome = np.asarray(rec.object_labels.sum(axis=0), dtype=np.int64)
+  genome = np.bincount(rec.object_ids, minlength=rec.num_objects).astype(np.int64)
   vqa = data.load_vqa("train", cfg.data.max_question_words, cfg.data.max_answer_words,
                       cfg.data.num_choices)
   answer_nouns = vqa.choice_nouns[np.arange(len(vqa.label)), vqa.label]
