@@ -28,13 +28,13 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
+from svlr_tf.evaluation.recognition_eval import VQA_BINS, transfer_grid
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/fig5")
 flags.adopt_module_key_flags(common)  # list them in --help
 
 ROWS = (("Genome only", "genome_only"), ("Joint SVLR (VR)", "joint_svlr_vr"))
-VQA_BINS = ((0, 0), (1, 19), (20, None))  # occurrences in VQA train, inclusive
 
 
 def class_frequencies(data, cfg):
@@ -55,22 +55,6 @@ def class_frequencies(data, cfg):
     if wid > 1 and len(data.objects[c].split()) == 1:  # not <pad>/<unk>, one word
       counts[c] = int(np.any(mentioned == wid, axis=1).sum())
   return genome, counts
-
-
-def grid(genome_freq, vqa_freq, base, change):
-  """Fig. 5 cells: {(vqa_bin, genome_bin): (mean base acc, mean change, n)}."""
-  valid = ~(np.isnan(base) | np.isnan(change))
-  edges = np.quantile(genome_freq[valid], [1 / 3, 2 / 3]) if valid.any() else [0, 0]
-  genome_bin = np.digitize(genome_freq, edges, right=True)
-  cells = {}
-  for vi, (lo, hi) in enumerate(VQA_BINS):
-    in_v = (vqa_freq >= lo) & (True if hi is None else vqa_freq <= hi)
-    for gi in range(3):
-      sel = valid & in_v & (genome_bin == gi)
-      if sel.any():
-        cells[(vi, gi)] = (round(float(base[sel].mean()), 2),
-                           round(float(change[sel].mean()), 2), int(sel.sum()))
-  return cells, [float(e) for e in edges]
 
 
 def main(argv):
@@ -96,7 +80,7 @@ def main(argv):
 
   base = np.nanmean(per_class("Genome only"), axis=0)
   change = np.nanmean(per_class("Joint SVLR (VR)") - per_class("Genome only"), axis=0)
-  cells, edges = grid(genome_freq, vqa_freq, base, change)
+  cells, edges = transfer_grid(genome_freq, vqa_freq, base, change)
 
   favoured = [data.objects.index(c) for c in data.meta.get("vqa_favoured_classes", [])
               if c in data.objects]

@@ -83,3 +83,34 @@ def recognition_metrics(object_scores, object_labels, attribute_scores,
       "attribute_accuracy": round(100.0 * float(np.mean(attr)), 2) if attr.size else nan,
       "num_regions": int(hits.size),
   }
+
+
+# VQA-mention bins of Fig. 5 (inclusive ranges; None = no upper bound).
+VQA_BINS = ((0, 0), (1, 19), (20, None))
+
+
+def transfer_grid(genome_freq, vqa_freq, base, change):
+  """Fig. 5 cells: per-class accuracy change binned by two class frequencies.
+
+  Args:
+    genome_freq: [O] Genome train regions per class.
+    vqa_freq: [O] VQA train questions mentioning the class.
+    base: [O] accuracy of the recognition-only model (NaN: no test region).
+    change: [O] accuracy change with VQA training.
+
+  Returns:
+    ({(vqa_bin, genome_bin): (mean base, mean change, number of classes)},
+     the two Genome-frequency tercile edges). VQA bins are ``VQA_BINS``.
+  """
+  valid = ~(np.isnan(base) | np.isnan(change))
+  edges = np.quantile(genome_freq[valid], [1 / 3, 2 / 3]) if valid.any() else [0, 0]
+  genome_bin = np.digitize(genome_freq, edges, right=True)
+  cells = {}
+  for vi, (lo, hi) in enumerate(VQA_BINS):
+    in_v = (vqa_freq >= lo) & (True if hi is None else vqa_freq <= hi)
+    for gi in range(3):
+      sel = valid & in_v & (genome_bin == gi)
+      if sel.any():
+        cells[(vi, gi)] = (round(float(base[sel].mean()), 2),
+                           round(float(change[sel].mean()), 2), int(sel.sum()))
+  return cells, [float(e) for e in edges]

@@ -30,3 +30,13 @@ def test_per_class_and_metrics():
   assert m["object_accuracy"] == 66.67
   assert m["attribute_accuracy"] == 50.0
   assert m["num_regions"] == 3
+
+
+def test_fig5_grid_bins_classes():
+  genome = np.array([1, 2, 3, 10, 20, 30, 100, 200, 300])
+  vqa = np.array([0, 5, 25, 0, 5, 25, 0, 5, 25])
+  base = np.arange(9, dtype=float)
+  change = np.ones(9)
+  cells, edges = re.transfer_grid(genome, vqa, base, change)
+  assert len(cells) == 9 and all(n == 1 for _, _, n in cells.values())
+  assert cells[(2, 0)] == (2.0, 1.0, 1)   # 25 VQA mentions, rarest Genome tercile

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -173,14 +172,3 @@ def test_fig5_tiny_end_to_end(tmp_path):
   assert set(out["overall"]) == {"Genome only", "Joint SVLR (VR)"}
   assert out["cells"] and all(c["classes"] > 0 for c in out["cells"].values())
   assert "Fig. 5" in (tmp_path / "f5" / "fig5.md").read_text()
-
-
-def test_fig5_grid_bins_classes():
-  from reproduce.fig5 import grid
-  genome = np.array([1, 2, 3, 10, 20, 30, 100, 200, 300])
-  vqa = np.array([0, 5, 25, 0, 5, 25, 0, 5, 25])
-  base = np.arange(9, dtype=float)
-  change = np.ones(9)
-  cells, edges = grid(genome, vqa, base, change)
-  assert len(cells) == 9 and all(n == 1 for _, _, n in cells.values())
-  assert cells[(2, 0)] == (2.0, 1.0, 1)   # 25 VQA mentions, rarest Genome tercile
