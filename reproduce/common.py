@@ -83,6 +83,18 @@ def start():
   return data, get_strategy(FLAGS.strategy), dataset
 
 
+def write_results(name: str, results: dict, text: str = None) -> None:
+  """Writes <workdir>/<name>.json (and <name>.md from ``text``) atomically, prints."""
+  import json
+  os.makedirs(FLAGS.workdir, exist_ok=True)
+  atomic_write_text(os.path.join(FLAGS.workdir, f"{name}.json"),
+                    json.dumps(results, indent=2))
+  if text is not None:
+    atomic_write_text(os.path.join(FLAGS.workdir, f"{name}.md"), text)
+    print()
+    print(text)
+
+
 def mean_std(values: Sequence[float]):
   arr = np.asarray(values, dtype=np.float64)
   return round(float(arr.mean()), 2), round(float(arr.std(ddof=1)) if arr.size > 1 else 0.0, 2)

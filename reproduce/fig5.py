@@ -21,7 +21,6 @@ Writes ``fig5.json`` and ``fig5.md`` into --workdir.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -104,13 +103,7 @@ def main(argv):
       "paper": {"objects": [43.3, 44.5], "attributes": [36.9, 36.9],
                 "rare_in_genome_common_in_vqa": [21.0, 32.0]},
   }
-  os.makedirs(FLAGS.workdir, exist_ok=True)
-  common.atomic_write_text(os.path.join(FLAGS.workdir, "fig5.json"),
-                           json.dumps(out, indent=2))
-  text = render(out)
-  common.atomic_write_text(os.path.join(FLAGS.workdir, "fig5.md"), text)
-  print()
-  print(text)
+  common.write_results("fig5", out, render(out))
 
 
 def render(out) -> str:

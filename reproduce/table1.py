@@ -19,7 +19,6 @@ Interrupt it at any time: running it again resumes.
 from __future__ import annotations
 
 import collections
-import json
 import os
 
 from absl import flags
@@ -120,13 +119,7 @@ def main(argv):
                        config["data"]["max_answer_words"], config["data"]["num_choices"])
   counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
   table = build_table(results_by_seed, counts, dataset, config)
-  os.makedirs(FLAGS.workdir, exist_ok=True)
-  common.atomic_write_text(os.path.join(FLAGS.workdir, "table1.json"),
-                           json.dumps(table, indent=2))
-  text = render(table)
-  common.atomic_write_text(os.path.join(FLAGS.workdir, "table1.md"), text)
-  print()
-  print(text)
+  common.write_results("table1", table, render(table))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Paper (real VQA v1 val): 16.4% overall against 5.6% chance.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -69,9 +68,7 @@ def main(argv):
       "config": cfg.to_dict(),
       "paper": {"Overall": 16.4, "chance": 5.6},
   }
-  os.makedirs(FLAGS.workdir, exist_ok=True)
-  common.atomic_write_text(os.path.join(FLAGS.workdir, "zero_shot.json"),
-                           json.dumps(out, indent=2))
+  common.write_results("zero_shot", out)
   print(f"\nZero-shot VQA on {out['dataset']} (official accuracy %, test split, "
         f"seeds {out['seeds']}):")
   print(common.markdown_table(columns, {"Zero-Shot VQA": out["zero_shot"],

@@ -54,6 +54,24 @@ def _ordered_indices(n: int, batch_size: int) -> tf.data.Dataset:
       batch_size, drop_remainder=True)
 
 
+def _numpy_batches(gather, spec: Dict[str, tuple]):
+  """``to_batch``: indices -> dict of static-shape tensors made by a NumPy ``gather``.
+
+  ``spec`` maps each key, in the order ``gather`` returns its arrays, to
+  (dtype, static shape).
+  """
+  keys = tuple(spec)
+
+  def to_batch(indices):
+    out = tf.numpy_function(gather, [indices], [spec[k][0] for k in keys],
+                            stateful=False)
+    for t, key in zip(out, keys):
+      t.set_shape(spec[key][1])
+    return dict(zip(keys, out))
+
+  return to_batch
+
+
 def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task: int,
              num_batches: Optional[int]) -> tf.data.Dataset:
   """Index batches mapped to example batches by ``to_batch`` (the feature gather).
@@ -120,14 +138,11 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
     return (features, targets["object_targets"], targets["object_labels"],
             targets["attribute_targets"])
 
-  def to_batch(indices):
-    out = tf.numpy_function(gather, [indices],
-                            [tf.float16, tf.float32, tf.float32, tf.float32],
-                            stateful=False)
-    for t, shape in zip(out, ([m, dim], [m, num_o], [m, num_o], [m, num_t])):
-      t.set_shape(shape)
-    return dict(zip(("region_features", "object_targets", "object_labels",
-                     "attribute_targets"), out))
+  to_batch = _numpy_batches(gather, {
+      "region_features": (tf.float16, [m, dim]),
+      "object_targets": (tf.float32, [m, num_o]),
+      "object_labels": (tf.float32, [m, num_o]),
+      "attribute_targets": (tf.float32, [m, num_t])})
 
   return _batches(len(rec), m, to_batch, training, seed, _RECOGNITION_TASK, num_batches)
 
@@ -183,7 +198,6 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
   _check_vqa(vqa, store, data, split, data_config)
   p, k, dim = batch_size or data_config.vqa_batch_size, store.rows_per_image, store.dim
   nb = vqa.question_bins.shape[1]
-  keys = ("image_features", "region_mask") + VQA_TEXT_KEYS
   dtypes = {"image_features": tf.float16, "region_mask": tf.bool,
             "question_bins": tf.int32, "question_nouns": tf.int32,
             "question_adjectives": tf.int32, "choice_words": tf.int32,
@@ -200,12 +214,8 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
     text = vqa.batch(indices)
     return (features, mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
 
-  def to_batch(indices):
-    out = tf.numpy_function(gather, [indices], [dtypes[key] for key in keys],
-                            stateful=False)
-    for t, key in zip(out, keys):
-      t.set_shape(shapes[key])
-    return dict(zip(keys, out))
+  keys = ("image_features", "region_mask") + VQA_TEXT_KEYS
+  to_batch = _numpy_batches(gather, {key: (dtypes[key], shapes[key]) for key in keys})
 
   return _batches(len(vqa), p, to_batch, training, seed, _VQA_TASK, num_batches)
 

@@ -463,6 +463,17 @@ class _Record:
 # -- reader ----------------------------------------------------------------------
 
 
+def _class_ids(rec: "_Record", field: str, to_id: Dict[str, int], kind: str) -> List[int]:
+  """Class ids of a record's names, in order, a name listed twice counted once."""
+  ids = {}  # ordered set
+  for name in rec.str_list(field):
+    i = to_id.get(name)
+    if i is None:
+      raise rec.error(f"unknown {kind} class {name!r} (not in classes.json)")
+    ids[i] = None
+  return list(ids)
+
+
 class PreparedData:
   """A validated prepared directory.
 
@@ -692,20 +703,10 @@ class PreparedData:
       if region < 0:
         raise rec.error(f"negative region {region}")
       rows[i] = region
-      ids = {}  # ordered set: a name listed twice is one label
-      for name in rec.str_list("objects"):
-        o = self.object_to_id.get(name)
-        if o is None:
-          raise rec.error(f"unknown object class {name!r} (not in classes.json)")
-        ids[o] = None
+      ids = _class_ids(rec, "objects", self.object_to_id, "object")
       object_ids.extend(ids)
       object_counts[i] = len(ids)
-      ids = {}
-      for name in rec.str_list("attributes"):
-        a = self.attribute_to_id.get(name)
-        if a is None:
-          raise rec.error(f"unknown attribute class {name!r} (not in classes.json)")
-        ids[a] = None
+      ids = _class_ids(rec, "attributes", self.attribute_to_id, "attribute")
       attribute_ids.extend(ids)
       attribute_counts[i] = len(ids)
     if i + 1 != n:
