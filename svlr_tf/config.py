@@ -44,6 +44,10 @@ class ModelConfig:
     num_question_bins: bins of the question representation (Shih et al.: 4).
     multitask: True builds the Joint Multitask baseline of Sec. 5.2: the
       recognition heads use learned per-class vectors h_y instead of g(y).
+    zero_shot_empty_question: how Eq. 9 scores a question without nouns or
+      adjectives: "no_constraint" (the question puts no term into the min(),
+      S = sum_R a(R) p_a(R)) or "zero" (p_q(R) = 0, S = sum_R a(R) min(0,
+      p_a(R))); docs/interpretations.md entry 7.
   """
 
   word_vector_dim: int = 300
@@ -57,6 +61,7 @@ class ModelConfig:
   bimodal_dim: int = 2500
   num_question_bins: int = 4
   multitask: bool = False
+  zero_shot_empty_question: str = "no_constraint"
 
 
 @dataclasses.dataclass

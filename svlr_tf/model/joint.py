@@ -25,6 +25,7 @@ from svlr_tf.model.vqa import (BimodalScorer, answer_margin_loss,
                                attention_scores, image_representation,
                                max_alignment, pool_alignments,
                                question_representation)
+from svlr_tf.model.zero_shot import EMPTY_QUESTION_READINGS
 from svlr_tf.model.zero_shot import zero_shot_scores as _zero_shot_scores
 
 LOSS_NAMES = ("loss_obj", "loss_atr", "loss_ans", "loss_total")
@@ -262,8 +263,10 @@ class SVLRModel(keras.Model):
   def zero_shot_scores(self, vqa_batch):
     """Zero-shot VQA scores, Eq. 9 (inference mode). Returns [P, C]."""
     ground = self._ground(vqa_batch, training=False)
-    return _zero_shot_scores(ground["attention"], ground["question_alignment"],
-                             ground["answer_alignment"])
+    return _zero_shot_scores(
+        ground["attention"], ground["question_alignment"],
+        ground["answer_alignment"],
+        empty_question=self.model_config.zero_shot_empty_question)
 
   # ------------------------------------------------------------------ losses
 
@@ -342,6 +345,11 @@ class SVLRModel(keras.Model):
 def _check_inputs(config: ModelConfig, word_vectors: np.ndarray,
                   object_class_words: np.ndarray,
                   attribute_class_words: np.ndarray) -> None:
+  if config.zero_shot_empty_question not in EMPTY_QUESTION_READINGS:
+    raise ValueError(
+        f"ModelConfig.zero_shot_empty_question is "
+        f"{config.zero_shot_empty_question!r}; expected one of "
+        f"{EMPTY_QUESTION_READINGS}.")
   if word_vectors.ndim != 2 or word_vectors.shape[1] != config.word_vector_dim:
     raise ValueError(
         f"word_vectors has shape {word_vectors.shape}; expected "
