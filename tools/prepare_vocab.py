@@ -3,8 +3,9 @@ r"""The vocabulary, word vectors and meta.json of a real-data prepared directory
     python -m tools.prepare_vocab --data_dir prepared \
         --word_vectors raw/GoogleNews-vectors-negative300.bin.gz
 
-Runs last (after ``tools.prepare_genome`` and ``tools.prepare_vqa``): the
-vocabulary is every word of the VQA records (question bins, question nouns /
+Runs last (after ``tools.prepare_genome``, ``tools.prepare_vqa`` and, for a
+test-dev submission, ``tools.prepare_vqa_test``): the vocabulary is every word of
+the VQA records (question bins, question nouns /
 adjectives, choice words / nouns / adjectives) and of the class names in
 classes.json (split on spaces / underscores as ``PreparedData`` does), sorted,
 after ``<pad>``, ``<unk>``. ``word_vectors.npy`` comes from
@@ -25,7 +26,8 @@ from absl import flags, logging
 
 from svlr_tf import word_vectors as wv
 from svlr_tf.data.feature_store import FeatureStore
-from svlr_tf.data.prepared import (PAD, UNK, VQA_SPLITS, PreparedWriter,
+from svlr_tf.data.prepared import (PAD, UNK, UNANNOTATED_VQA_SPLITS, VQA_SPLITS,
+                                   PreparedWriter,
                                    class_name_words, feature_store_path)
 from svlr_tf.errors import DataError
 from tools._common import read_json, read_jsonl, run_main
@@ -40,7 +42,7 @@ def vocabulary_words(data_dir: str) -> List[str]:
   """["<pad>", "<unk>", sorted words of the VQA splits and class names]."""
   words = set()
   found = 0
-  for split in VQA_SPLITS:
+  for split in VQA_SPLITS + UNANNOTATED_VQA_SPLITS:
     path = os.path.join(data_dir, "vqa", f"{split}.jsonl")
     if not os.path.exists(path):
       continue

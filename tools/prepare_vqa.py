@@ -137,25 +137,31 @@ def heldout_images(image_ids: Sequence[int],
   return set(ordered[:n])
 
 
-def make_record(qid: int, question: Dict[str, Any],
-                annotation: Dict[str, Any]) -> Dict[str, Any]:
-  """One prepared VQA record (docs/architecture.md) from a question + annotation."""
+def question_record(qid: int, question: Dict[str, Any]) -> Dict[str, Any]:
+  """The question fields of a prepared VQA record (what test-dev records hold)."""
   q = text.analyze_question(question["question"])
   choices = question["choices"]
   analyzed = [text.analyze_answer(c) for c in choices]
   return {
       "question_id": qid, "image_id": question["image_id"],
-      "question": question["question"],
-      "question_type": annotation["question_type"],
-      "answer_type": annotation["answer_type"],
-      "choices": choices, "answer": annotation["answer"],
-      "label": choices.index(annotation["answer"]),
-      "answers": annotation["answers"],
+      "question": question["question"], "choices": choices,
       "question_bins": q.bins,
       "question_nouns": q.nouns, "question_adjectives": q.adjectives,
       "choice_words": [a.tokens for a in analyzed],
       "choice_nouns": [a.nouns for a in analyzed],
       "choice_adjectives": [a.adjectives for a in analyzed]}
+
+
+def make_record(qid: int, question: Dict[str, Any],
+                annotation: Dict[str, Any]) -> Dict[str, Any]:
+  """One prepared VQA record (docs/architecture.md) from a question + annotation."""
+  record = question_record(qid, question)
+  record.update(
+      question_type=annotation["question_type"],
+      answer_type=annotation["answer_type"], answer=annotation["answer"],
+      label=question["choices"].index(annotation["answer"]),
+      answers=annotation["answers"])
+  return record
 
 
 def _records(questions, annotations, qids, counts, progress) -> Iterator[dict]:

@@ -18,8 +18,9 @@ arrays), ``cache`` (the parse cache), ``reader`` (:class:`PreparedData`).
 
 from svlr_tf.data.prepared.layout import (FEATURE_STORES, FORMAT, NUM_HUMAN_ANSWERS,
                                           NUM_QUESTION_BINS, PAD, PAD_ID,
-                                          RECOGNITION_SPLITS, UNK, UNK_ID, VERSION,
-                                          VQA_SPLITS, class_name_words,
+                                          RECOGNITION_SPLITS, UNANNOTATED_VQA_SPLITS,
+                                          UNK, UNK_ID, VERSION, VQA_SPLITS,
+                                          class_name_words,
                                           feature_store_path)
 from svlr_tf.data.prepared.reader import PreparedData
 from svlr_tf.data.prepared.splits import VQA_TEXT_KEYS, RecognitionSplit, VQASplit
@@ -27,7 +28,7 @@ from svlr_tf.data.prepared.writer import PreparedWriter
 
 __all__ = [
     "FEATURE_STORES", "FORMAT", "NUM_HUMAN_ANSWERS", "NUM_QUESTION_BINS", "PAD",
-    "PAD_ID", "RECOGNITION_SPLITS", "UNK", "UNK_ID", "VERSION", "VQA_SPLITS",
+    "PAD_ID", "RECOGNITION_SPLITS", "UNANNOTATED_VQA_SPLITS", "UNK", "UNK_ID", "VERSION", "VQA_SPLITS",
     "VQA_TEXT_KEYS", "PreparedData", "PreparedWriter", "RecognitionSplit",
     "VQASplit", "class_name_words", "feature_store_path",
 ]

@@ -16,6 +16,10 @@ NUM_QUESTION_BINS = 4
 NUM_HUMAN_ANSWERS = 10
 RECOGNITION_SPLITS = ("train", "val", "test")
 VQA_SPLITS = ("train", "heldout", "test")
+# Test splits without annotations (VQA v1 test-dev / test-standard): their records
+# carry the question fields only (VQA_QUESTION_FIELDS); they are for writing
+# results files for the evaluation server, never scored here.
+UNANNOTATED_VQA_SPLITS = ("test-dev", "test-std")
 FEATURE_STORES = ("genome", "vqa")
 META_DEFAULTS = {"source": "embedded", "simulated": True, "description": "",
                  "preset": None, "word_vectors": ""}
@@ -25,6 +29,8 @@ VQA_FIELDS = ("question_id", "image_id", "question", "question_type", "answer_ty
               "choices", "answer", "label", "answers", "question_bins",
               "question_nouns", "question_adjectives", "choice_words",
               "choice_nouns", "choice_adjectives")
+VQA_ANNOTATION_FIELDS = ("question_type", "answer_type", "answer", "label", "answers")
+VQA_QUESTION_FIELDS = tuple(f for f in VQA_FIELDS if f not in VQA_ANNOTATION_FIELDS)
 _SPLIT_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 

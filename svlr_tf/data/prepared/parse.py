@@ -46,8 +46,13 @@ def parse_recognition(path: str, object_to_id: Dict[str, int],
           "attribute_ids": np.asarray(attribute_ids, np.int32).reshape(-1)}
 
 
-def parse_vqa(path: str, word_to_id: Dict[str, int], lq: int, la: int, c: int):
-  """(padded word-id arrays, string lists) of vqa/<split>.jsonl (see VQASplit)."""
+def parse_vqa(path: str, word_to_id: Dict[str, int], lq: int, la: int, c: int,
+              annotated: bool = True):
+  """(padded word-id arrays, string lists) of vqa/<split>.jsonl (see VQASplit).
+
+  Without ``annotated`` (test-dev) the records have no answers: label -1, answer
+  "", human answers [], question / answer type "".
+  """
   n = count_records(path)
   w2i = word_to_id
   a = {
@@ -78,19 +83,25 @@ def parse_vqa(path: str, word_to_id: Dict[str, int], lq: int, la: int, c: int):
     a["question_ids"][i] = rec.get("question_id", int)
     a["image_ids"][i] = rec.get("image_id", int)
     questions.append(rec.get("question", str))
-    qtypes.append(rec.get("question_type", str))
-    atypes.append(rec.get("answer_type", str))
     ch = rec.str_list("choices", c)
-    ans = rec.get("answer", str)
-    label = rec.get("label", int)
-    if not 0 <= label < c:
-      raise rec.error(f"label {label} out of range [0, {c})")
-    if ch[label] != ans:
-      raise rec.error(f"choices[{label}] is {ch[label]!r} but answer is {ans!r}")
-    a["label"][i] = label
     choices.append(ch)
+    if annotated:
+      qtypes.append(rec.get("question_type", str))
+      atypes.append(rec.get("answer_type", str))
+      ans = rec.get("answer", str)
+      label = rec.get("label", int)
+      if not 0 <= label < c:
+        raise rec.error(f"label {label} out of range [0, {c})")
+      if ch[label] != ans:
+        raise rec.error(f"choices[{label}] is {ch[label]!r} but answer is {ans!r}")
+      answers.append(rec.str_list("answers", NUM_HUMAN_ANSWERS))
+    else:
+      qtypes.append("")
+      atypes.append("")
+      ans, label = "", -1
+      answers.append([])
+    a["label"][i] = label
     answer.append(ans)
-    answers.append(rec.str_list("answers", NUM_HUMAN_ANSWERS))
     bins = rec.list_of_str_lists("question_bins", NUM_QUESTION_BINS)
     a["question_bins"][i] = [ids(rec, "question_bins", b, lq) for b in bins]
     a["question_nouns"][i] = ids(rec, "question_nouns",

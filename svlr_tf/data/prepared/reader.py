@@ -17,7 +17,8 @@ import numpy as np
 from svlr_tf.data import sparse_labels
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import cache, parse
-from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID, UNK, VERSION,
+from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
+                                          UNANNOTATED_VQA_SPLITS, UNK, VERSION,
                                           check_split, class_name_words,
                                           feature_store_path)
 from svlr_tf.data.prepared.records import read_json
@@ -216,7 +217,9 @@ class PreparedData:
 
     Word lists longer than ``max_question_words`` (per bin, nouns, adjectives)
     or ``max_answer_words`` (per choice) are truncated; shorter ones are padded
-    with 0 (<pad>).  Every word must be in vocab.json.
+    with 0 (<pad>).  Every word must be in vocab.json.  A split of
+    ``UNANNOTATED_VQA_SPLITS`` (test-dev) has no answers: label -1, answer "",
+    human answers [] and question / answer type "".
     """
     check_split(split)
     path = self.path("vqa", f"{split}.jsonl")
@@ -233,7 +236,8 @@ class PreparedData:
       except (KeyError, TypeError, ValueError):
         pass
     arrays, strings = parse.parse_vqa(path, self.word_to_id, max_question_words,
-                                     max_answer_words, num_choices)
+                                     max_answer_words, num_choices,
+                                     annotated=split not in UNANNOTATED_VQA_SPLITS)
     encoded = np.frombuffer(json.dumps(strings, ensure_ascii=False).encode("utf-8"),
                             np.uint8)
     if self.cache:

@@ -10,7 +10,8 @@ import numpy as np
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
 from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
-                                          RECOGNITION_FIELDS, UNK, VERSION, VQA_FIELDS,
+                                          RECOGNITION_FIELDS, UNANNOTATED_VQA_SPLITS,
+                                          UNK, VERSION, VQA_FIELDS, VQA_QUESTION_FIELDS,
                                           check_split, feature_store_path)
 from svlr_tf.errors import DataError
 from svlr_tf.files import atomic_path, atomic_save_npy, atomic_write_json, json_default
@@ -125,16 +126,21 @@ class PreparedWriter:
 
     The official files (``<split>_questions.json``, ``<split>_annotations.json``)
     follow the VQA v1 multiple-choice formats, so the official evaluation runs
-    on them unchanged.  Returns the number of records.
+    on them unchanged.  A split of ``UNANNOTATED_VQA_SPLITS`` (test-dev) has
+    records with the question fields only and no annotation file.  Returns the
+    number of records.
     """
     check_split(split)
     path = os.path.join(self.data_dir, "vqa", f"{split}.jsonl")
+    annotated = split not in UNANNOTATED_VQA_SPLITS
     questions, annotations = [], []
 
     def collect(rec):
       questions.append({"image_id": rec["image_id"], "question": rec["question"],
                         "question_id": rec["question_id"],
                         "multiple_choices": list(rec["choices"])})
+      if not annotated:
+        return
       annotations.append({
           "question_id": rec["question_id"], "image_id": rec["image_id"],
           "question_type": rec["question_type"], "answer_type": rec["answer_type"],
@@ -142,7 +148,9 @@ class PreparedWriter:
           "answers": [{"answer": a, "answer_confidence": "yes", "answer_id": i + 1}
                       for i, a in enumerate(rec["answers"])]})
 
-    n = self._write_jsonl(path, records, VQA_FIELDS, collect if official else None)
+    n = self._write_jsonl(path, records,
+                          VQA_FIELDS if annotated else VQA_QUESTION_FIELDS,
+                          collect if official else None)
     if official:
       num_choices = len(questions[0]["multiple_choices"]) if questions else 18
       info = {"description": f"svlr_tf prepared VQA split {split!r}",
@@ -153,10 +161,11 @@ class PreparedWriter:
           {"info": info, "task_type": "Multiple-Choice", "data_type": "mscoco",
            "data_subtype": split, "license": license_, "num_choices": num_choices,
            "questions": questions})
-      atomic_write_json(
-          os.path.join(self.data_dir, "vqa", f"{split}_annotations.json"),
-          {"info": info, "data_type": "mscoco", "data_subtype": split,
-           "license": license_, "annotations": annotations})
+      if annotated:
+        atomic_write_json(
+            os.path.join(self.data_dir, "vqa", f"{split}_annotations.json"),
+            {"info": info, "data_type": "mscoco", "data_subtype": split,
+             "license": license_, "annotations": annotations})
     return n
 
   def feature_store(self, kind: str, dim: int, rows_per_image: Optional[int] = None,
