@@ -1,0 +1,93 @@
+"""svlr_tf.report: the page collects what is there, names what is missing, and
+every figure it links exists and is a valid PNG."""
+
+import json
+import os
+import re
+
+import numpy as np
+
+from svlr_tf.report import events
+from svlr_tf.report.page import build_report
+from svlr_tf.viz import draw, results as figures
+
+
+def _write(path, obj):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w") as f:
+    json.dump(obj, f)
+
+
+def _summaries(logdir, tag, steps, values):
+  import tensorflow as tf
+  writer = tf.summary.create_file_writer(logdir)
+  with writer.as_default():
+    for s, v in zip(steps, values):
+      tf.summary.scalar(tag, v, step=s)
+  writer.flush()
+
+
+def fake_runs(root):
+  cols = ["what color is the", "is the", "Overall"]
+  rows = {"VQA Only": [40.0, 60.0, 50.0], "Joint SVLR": [45.0, 61.0, 55.5]}
+  _write(f"{root}/table1/table1.json", {
+      "columns": cols, "seeds": [0, 1], "dataset": "the embedded simulated dataset",
+      "rows": {r: dict(zip(cols, v)) for r, v in rows.items()},
+      "std": {r: dict(zip(cols, [1.0, 0.5, 0.25])) for r in rows}, "chance": 8.0})
+  with open(f"{root}/table1/table1.md", "w") as f:
+    f.write("| | Overall |\n|---|---:|\n| Joint SVLR | 55.50 ± 0.25 |\n")
+  run = f"{root}/table1/seed0/joint_svlr"
+  _summaries(f"{run}/validation", "vqa_accuracy/overall", [10, 20, 30], [40.0, 52.0, 51.0])
+  # A resumed run writes a second event file; a step written twice keeps the last.
+  _summaries(f"{run}/validation", "vqa_accuracy/overall", [30, 40], [53.0, 50.0])
+  _write(f"{run}/results.json", {"best_step": 30})
+  _write(f"{root}/fig5/fig5.json", {
+      "dataset": "the embedded simulated dataset",
+      "overall": {"Genome only": {"object_accuracy": [44.0, 0.5],
+                                  "attribute_accuracy": [39.0, 1.0]},
+                  "Joint SVLR (VR)": {"object_accuracy": [45.0, 0.5],
+                                      "attribute_accuracy": [39.2, 1.0]}},
+      "genome_frequency_edges": [10.0, 20.0], "vqa_bins": [[0, 0], [1, 19], [20, None]],
+      "cells": {"vqa2_genome0": {"genome_only_accuracy": 10.0, "change": 2.5,
+                                 "classes": 3},
+                "vqa0_genome2": {"genome_only_accuracy": 50.0, "change": -0.5,
+                                 "classes": 4}},
+      "vqa_favoured_classes": {"classes": [], "genome_only_accuracy": None}})
+  os.makedirs(f"{root}/attention")
+  with open(f"{root}/attention/index.md", "w") as f:
+    f.write("# pictures\n")
+  fig = draw.new_figure()
+  fig.axes[0].plot([0, 1], [0, 1])
+  draw.save_png(fig, f"{root}/attention/q1.png")
+  with open(f"{root}/attention/broken.png", "wb") as f:
+    f.write(b"not a png")
+
+
+def test_read_scalars_merges_event_files(tmp_path):
+  fake_runs(str(tmp_path))
+  steps, values = events.read_scalars(
+      f"{tmp_path}/table1/seed0/joint_svlr/validation", "vqa_accuracy/overall")
+  assert steps.tolist() == [10, 20, 30, 40]
+  np.testing.assert_allclose(values, [40.0, 52.0, 53.0, 50.0])
+  assert len(events.read_scalars(str(tmp_path / "nothing"), "x")[0]) == 0
+
+
+def test_report_links_only_valid_pngs_and_names_missing_results(tmp_path):
+  root = str(tmp_path / "runs")
+  fake_runs(root)
+  index, images = build_report(root, f"{root}/report")
+  text = open(index).read()
+  linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+  assert len(linked) == len(images) >= 4  # bars, heat map, curves, a picture
+  for link in linked:
+    path = os.path.join(root, "report", link)
+    assert os.path.exists(path) and figures.is_png(path), link
+  assert "broken.png" not in text
+  # Paper beside ours; missing modules with their command.
+  assert "| Joint SVLR, Overall | 65.3 | 55.50 ± 0.25 |" in text
+  assert "40.0 -> 45.0 (+5.0, \"what color is the\")" in text
+  assert "44.00 ± 0.50 -> 45.00 ± 0.50" in text
+  assert "`python -m reproduce.table4`" in text
+  assert "`python -m reproduce.pretraining`" in text
+  assert "simulated" in text
+  assert not figures.is_png(f"{root}/attention/broken.png")
