@@ -1,22 +1,51 @@
-"""What the reproduce entry points share: flags, data resolution, tables."""
+"""What the reproduce entry points share: flags, start-up, the grid, the results.
+
+A reproduce module declares its rows (``svlr_tf.grid.Run``), then::
+
+    setup = common.start("Table 1")        # devices, data, strategy, header line
+    grid = common.run_grid(ROWS, setup)    # rows x seeds from the flags, resumable
+    common.write_results("table1", results, markdown, text)
+
+Flags of every module: --preset, --workdir, --data_dir, --seeds, --steps,
+--experiments (a subset of the rows), --config.<section>.<field>=value (any
+``ExperimentConfig`` field that is not the data's, for every row), --mixed_precision,
+--jit_compile, --retrain_stale, --strategy, --deterministic, --cpu_devices.
+"""
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import os
 import sys
 
 # Keep TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) out of the
 # output of the entry points; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from typing import Dict, List, Sequence
+from typing import Any, Dict, Optional, Sequence
 
-import numpy as np
 from absl import flags
 
+from svlr_tf import config as config_lib
 from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_text  # re-exported for the entry points
 
 FLAGS = flags.FLAGS
+
+_SECTIONS = {"model": config_lib.ModelConfig, "loss": config_lib.LossConfig,
+             "optimizer": config_lib.OptimizerConfig, "data": config_lib.DataConfig,
+             "train": config_lib.TrainConfig}
+_DEFINE = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer,
+           float: flags.DEFINE_float, str: flags.DEFINE_string}
+
+
+def _overridable():
+  """(section, field, default) of every config field a flag may override."""
+  for section, cls in _SECTIONS.items():
+    for field in dataclasses.fields(cls):
+      if (field.name in config_lib.DATA_FIELDS.get(section, ())
+          or (section, field.name) == ("train", "seed")):
+        continue
+      yield section, field.name, getattr(cls(), field.name)
 
 
 def define_common_flags(default_workdir: str) -> None:
@@ -31,8 +60,17 @@ def define_common_flags(default_workdir: str) -> None:
                       "Default: the embedded dataset, generated on first use.")
   flags.DEFINE_integer("seeds", 3, "Number of seeds (0, 1, ..., seeds-1) to repeat over.",
                        lower_bound=1)
-  flags.DEFINE_integer("steps", None, "Override the preset's training steps per run.",
-                       lower_bound=1)
+  flags.DEFINE_integer("steps", None, "Override the preset's training steps per run "
+                       "(same as --config.train.steps).", lower_bound=1)
+  flags.DEFINE_list("experiments", None, "Run only these rows (experiment names, "
+                    "e.g. vqa_only,joint_svlr); default: all rows.")
+  flags.DEFINE_enum("mixed_precision", None, list(config_lib.MIXED_PRECISION_POLICIES),
+                    "Keras dtype policy for training (train.mixed_precision).")
+  flags.DEFINE_bool("jit_compile", None, "Compile the train step with XLA "
+                    "(train.jit_compile).")
+  flags.DEFINE_bool("retrain_stale", False, "Retrain finished runs whose results were "
+                    "made by other code (package versions or git commit) instead of "
+                    "reusing them with a warning.")
   flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multiworker"],
                     "tf.distribute strategy: auto = MirroredStrategy when several GPUs "
                     "are visible.")
@@ -42,12 +80,32 @@ def define_common_flags(default_workdir: str) -> None:
   flags.DEFINE_integer("cpu_devices", 0,
                        "Split the CPU into this many logical devices (testing "
                        "MirroredStrategy without GPUs).", lower_bound=0)
+  for section, field, default in _overridable():
+    _DEFINE[type(default)](f"config.{section}.{field}", None,
+                           f"Override {section}.{field} of every run (preset: "
+                           f"varies; paper: {default}).")
+
+
+def overrides() -> Dict[str, Dict[str, Any]]:
+  """The config overrides given on the command line: {section: {field: value}}."""
+  out = collections.defaultdict(dict)
+  for section, field, _ in _overridable():
+    flag = FLAGS[f"config.{section}.{field}"]
+    if flag.present:
+      out[section][field] = flag.value
+  for name in ("mixed_precision", "jit_compile"):
+    if FLAGS[name].value is not None:
+      out["train"][name] = FLAGS[name].value
+  if FLAGS.steps is not None:
+    out["train"]["steps"] = FLAGS.steps
+  return dict(out)
 
 
 def setup_devices() -> None:
   """Checks cheap arguments before TensorFlow starts, then sets up devices."""
   from absl import logging
-  logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
+  if not FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
   if FLAGS.data_dir and not os.path.isdir(FLAGS.data_dir):
     fail(f"{FLAGS.data_dir}: no such directory (expected a prepared data directory, "
          "see docs/real_data.md)")
@@ -70,53 +128,75 @@ def resolve_data(preset: str, data_dir):
   return PreparedData(world.ensure_world(preset))
 
 
-def start():
-  """Devices, data and strategy from the flags: (data, strategy, dataset name).
+Setup = collections.namedtuple("Setup", "data strategy dataset")
 
-  Exits with a one-line error on a bad --data_dir or malformed prepared data.
+
+def start(title: str) -> Setup:
+  """Devices, data and strategy from the flags; prints the run's header line.
+
+  Exits with a one-line error on a bad flag, --data_dir or malformed prepared data.
   """
+  from svlr_tf.presets import preset_config
+  try:  # bad override values fail here, before TensorFlow starts
+    preset_config(FLAGS.preset).replace(**overrides())
+  except (ValueError, TypeError) as e:
+    fail(f"config override: {e}")
   setup_devices()
   from svlr_tf.distribute import get_strategy
   data = resolve_data(FLAGS.preset, FLAGS.data_dir)
+  # (The prepared data's checks before training belong here.)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
-  return data, get_strategy(FLAGS.strategy), dataset
+  strategy = get_strategy(FLAGS.strategy)
+  given = overrides()
+  print(f"{title} on {dataset}; {FLAGS.seeds} seed(s); workdir {FLAGS.workdir}; "
+        f"{strategy.num_replicas_in_sync} replica(s)"
+        + (f"; overrides {given}" if given else ""), flush=True)
+  return Setup(data, strategy, dataset)
 
 
-def write_results(name: str, results: dict, text: str = None) -> None:
-  """Writes <workdir>/<name>.json (and <name>.md from ``text``) atomically, prints."""
-  import json
-  os.makedirs(FLAGS.workdir, exist_ok=True)
-  atomic_write_text(os.path.join(FLAGS.workdir, f"{name}.json"),
-                    json.dumps(results, indent=2))
-  if text is not None:
-    atomic_write_text(os.path.join(FLAGS.workdir, f"{name}.md"), text)
-    print()
-    print(text)
+def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
+  """The rows named by --experiments (experiment or directory names), in order."""
+  if not names:
+    return list(rows)
+  known = {r.dirname for r in rows} | {r.experiment for r in rows}
+  unknown = [n for n in names if n not in known]
+  if unknown:
+    fail(f"--experiments: unknown {unknown}; this module's rows are "
+         f"{sorted({r.dirname for r in rows})}")
+  return [r for r in rows if r.dirname in names or r.experiment in names]
 
 
-def mean_std(values: Sequence[float]):
-  arr = np.asarray(values, dtype=np.float64)
-  return round(float(arr.mean()), 2), round(float(arr.std(ddof=1)) if arr.size > 1 else 0.0, 2)
+def run_grid(rows: Sequence, setup: Setup):
+  """``svlr_tf.grid.run_grid`` over the rows selected by --experiments and the
+  seeds, preset, overrides and workdir of the flags."""
+  from svlr_tf.grid import run_grid as grid
+  try:
+    return grid(select_rows(rows, FLAGS.experiments), range(FLAGS.seeds),
+                data=setup.data, workdir=FLAGS.workdir, preset=FLAGS.preset,
+                overrides=overrides(), strategy=setup.strategy,
+                log=lambda line: print(line, flush=True),
+                retrain_stale=FLAGS.retrain_stale)
+  except ValueError as e:  # e.g. an override the cadence rule refuses
+    if isinstance(e, DataError):
+      raise
+    fail(str(e))
 
 
-def markdown_table(columns: List[str], rows: Dict[str, Dict[str, float]],
-                   std: Dict[str, Dict[str, float]] = None) -> str:
-  head = "| | " + " | ".join(columns) + " |"
-  sep = "|---|" + "---:|" * len(columns)
-  lines = [head, sep]
-  for name, row in rows.items():
-    cells = []
-    for c in columns:
-      v = row.get(c)
-      if v is None:
-        cells.append("")
-      elif std and name in std and c in std[name]:
-        cells.append(f"{v:.2f} ± {std[name][c]:.2f}")
-      else:
-        cells.append(f"{v:.2f}")
-    lines.append(f"| {name} | " + " | ".join(cells) + " |")
-  return "\n".join(lines)
+def write_results(name: str, results: dict, markdown: Optional[str] = None,
+                  text: Optional[str] = None) -> None:
+  """<workdir>/<name>.json and .md (``svlr_tf.tables.write_results``)."""
+  from svlr_tf.tables import write_results as write
+  write(FLAGS.workdir, name, results, markdown, text,
+        log=lambda line: print(line, flush=True))
+
+
+def stale_note(grid) -> str:
+  """A line naming the reused runs made by other code, or ""."""
+  stale = [f"{label} seed {seed}" for (label, seed), r in grid.by_run.items()
+           if r.get("stale")]
+  return (f"\nWARNING: {len(stale)} reused run(s) were made by other code "
+          f"({', '.join(stale)}); --retrain_stale retrains them.\n" if stale else "")
 
 
 def run(main) -> None:

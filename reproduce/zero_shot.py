@@ -8,73 +8,63 @@ The SVLR module is trained on Genome object and attribute labels only (the
 the 18 choices of a test question is scored by Eq. 9 and the best one is the
 prediction.  Prints official accuracy per question type next to chance (a uniformly
 random choice scored with the official metric; 1/18 = 5.56% when exactly one choice
-matches the humans) and writes ``zero_shot.json`` into --workdir.
-Paper (real VQA v1 val): 16.4% overall against 5.6% chance.
+matches the humans) and writes ``zero_shot.json`` and ``zero_shot.md`` into --workdir.
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 from absl import flags
 
 from reproduce import common
+from svlr_tf.evaluation.multiple_choice import VQAScorer
+from svlr_tf.grid import Run
+from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/zero_shot")
 flags.adopt_module_key_flags(common)  # list them in --help
 
+ROWS = (Run("Zero-Shot VQA", "genome_only", zero_shot=True),)
+PAPER = {"Overall": 16.4, "chance": 5.6}  # real VQA v1 val
+
 
 def main(argv):
   del argv
-  data, strategy, dataset = common.start()
-  from svlr_tf.experiment import config_for_data, run_experiment
-  from svlr_tf.trainer import VQAScorer
+  setup = common.start("Zero-shot VQA")
+  grid = common.run_grid(ROWS, setup)
 
-  per_seed = []
-  for seed in range(FLAGS.seeds):
-    cfg = config_for_data(FLAGS.preset, "genome_only", data, seed, FLAGS.steps)
-    workdir = os.path.join(FLAGS.workdir, f"seed{seed}", "genome_only")
-    print(f"== Genome only (seed {seed}) -> {workdir}", flush=True)
-    per_seed.append(run_experiment(cfg, data, workdir, strategy=strategy,
-                                   log=lambda line: print(line, flush=True),
-                                   zero_shot=True))
-
-  # Chance per question type: the mean official accuracy of the 18 choices.
-  test = data.load_vqa("test", cfg.data.max_question_words, cfg.data.max_answer_words,
-                       cfg.data.num_choices)
+  # Chance per question type: the mean official accuracy of a split's choices.
+  config = grid.config("Zero-Shot VQA")
+  d = config.data
+  test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
+                             d.num_choices)
   scorer = VQAScorer(test)
   types = np.asarray(test.question_type_names)[test.question_type]
   chance = {t: round(100.0 * float(scorer.choice_accuracy[types == t].mean()), 2)
             for t in sorted(set(types.tolist()))}
   chance["Overall"] = scorer.chance()
-
   columns = sorted(chance, key=lambda t: (t == "Overall", -(types == t).sum()))
-  acc = {}
-  for col in columns:
-    values = [r["zero_shot_test"]["overall"] if col == "Overall"
-              else r["zero_shot_test"]["per_question_type"].get(col) for r in per_seed]
-    acc[col] = common.mean_std([v for v in values if v is not None])
-  out = {
-      "columns": columns,
-      "zero_shot": {c: acc[c][0] for c in columns},
-      "std": {c: acc[c][1] for c in columns},
-      "chance": chance,
-      "seeds": list(range(FLAGS.seeds)),
+
+  table = Table.from_grid(
+      f"Zero-shot VQA on {setup.dataset}: official accuracy (%), test split, "
+      f"{over_seeds(grid.seeds)}.", grid, columns,
+      lambda r, col: (r["zero_shot_test"]["overall"] if col == "Overall"
+                      else r["zero_shot_test"]["per_question_type"].get(col)))
+  table.per_seed["Chance"] = {str(grid.seeds[0]): chance}
+  cells = table.to_json()
+  notes = (f"\nPaper (real VQA v1 val): {PAPER['Overall']} overall, chance "
+           f"{PAPER['chance']}.\n" + common.stale_note(grid))
+  runs = grid.results("Zero-Shot VQA").values()
+  results = {
+      "columns": columns, "zero_shot": cells["rows"]["Zero-Shot VQA"],
+      "std": cells["std"]["Zero-Shot VQA"], "chance": chance,
+      "per_seed": cells["per_seed"]["Zero-Shot VQA"], "seeds": grid.seeds,
       "recognition_test": [{k: v for k, v in r["recognition_test"].items()
-                            if k != "object_accuracy_per_class"} for r in per_seed],
-      "dataset": dataset,
-      "config": cfg.to_dict(),
-      "paper": {"Overall": 16.4, "chance": 5.6},
-  }
-  common.write_results("zero_shot", out)
-  print(f"\nZero-shot VQA on {out['dataset']} (official accuracy %, test split, "
-        f"seeds {out['seeds']}):")
-  print(common.markdown_table(columns, {"Zero-Shot VQA": out["zero_shot"],
-                                        "Chance": chance},
-                              {"Zero-Shot VQA": out["std"]}))
-  print("Paper (real VQA v1 val): 16.4 overall, chance 5.6.")
+                            if k != "object_accuracy_per_class"} for r in runs],
+      "dataset": setup.dataset, "config": config.to_dict(), "paper": PAPER}
+  common.write_results("zero_shot", results, table.markdown() + notes,
+                       table.text() + notes)
 
 
 if __name__ == "__main__":

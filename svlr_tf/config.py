@@ -1,8 +1,10 @@
 """Typed configuration for svlr_tf.
 
 Every hyperparameter of the paper (Gupta et al., ICCV 2017, Sec. 3 and Sec. 4) is
-a field here, and its default is the paper's value.  Small presets for tests and
-the embedded dataset override dimensions only through :func:`preset_config`.
+a field here, and its default is the paper's value.  The presets
+(``svlr_tf/presets.py``) override the dimensions that are not the data's; the
+fields in ``DATA_FIELDS`` are always read from the prepared data
+(:meth:`ExperimentConfig.with_data_dims`).
 
 Config tree (in the spirit of tensorflow/models ``config_definitions``)::
 
@@ -21,7 +23,6 @@ direction of Sec. 5.3).
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, Dict, Optional
 
 
@@ -101,7 +102,6 @@ class DataConfig:
     max_question_words: padded length of a question's word list per bin and
       of its noun / adjective lists.
     max_answer_words: padded length of an answer's word list.
-    shuffle_buffer: tf.data shuffle buffer (records, not bytes).
   """
 
   recognition_batch_size: int = 200
@@ -110,7 +110,17 @@ class DataConfig:
   num_choices: int = 18
   max_question_words: int = 16
   max_answer_words: int = 6
-  shuffle_buffer: int = 10000
+
+
+MIXED_PRECISION_POLICIES = ("none", "mixed_float16", "mixed_bfloat16")
+
+# Fields the prepared data decides (word vectors, feature store, classes.json,
+# meta.json): never set by a preset or an override, always by ``with_data_dims``.
+DATA_FIELDS = {
+    "model": ("word_vector_dim", "region_feature_dim", "num_object_classes",
+              "num_attribute_classes"),
+    "data": ("regions_per_image",),
+}
 
 
 @dataclasses.dataclass
@@ -124,6 +134,11 @@ class TrainConfig:
     log_every: steps between scalar summaries / progress lines.
     seed: global seed (tf, numpy, tf.data).
     jit_compile: compile the train step with XLA.
+    mixed_precision: Keras dtype policy of the model ("none" = float32,
+      "mixed_float16" with loss scaling, "mixed_bfloat16").
+
+  The cadence rule (checked here, once): evaluations happen at checkpoints, so
+  ``eval_every`` is a multiple of ``checkpoint_every``.
   """
 
   steps: int = 100000
@@ -132,6 +147,30 @@ class TrainConfig:
   log_every: int = 100
   seed: int = 0
   jit_compile: bool = False
+  mixed_precision: str = "none"
+
+  def __post_init__(self):
+    for name in ("steps", "eval_every", "checkpoint_every", "log_every"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}.")
+    if self.eval_every % self.checkpoint_every:
+      raise ValueError(
+          f"train.eval_every ({self.eval_every}) must be a multiple of "
+          f"train.checkpoint_every ({self.checkpoint_every}): evaluations happen "
+          "at checkpoints.")
+    if self.mixed_precision not in MIXED_PRECISION_POLICIES:
+      raise ValueError(f"train.mixed_precision must be one of "
+                       f"{list(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
+
+  def fitted_to_steps(self) -> "TrainConfig":
+    """The cadence shortened to fit ``steps`` (a run shorter than ``eval_every``
+    still evaluates and checkpoints at its end)."""
+    eval_every = min(self.eval_every, self.steps)
+    checkpoint_every = min(self.checkpoint_every, eval_every)
+    if eval_every % checkpoint_every:
+      checkpoint_every = eval_every
+    return dataclasses.replace(self, eval_every=eval_every,
+                               checkpoint_every=checkpoint_every)
 
 
 @dataclasses.dataclass
@@ -160,8 +199,16 @@ class ExperimentConfig:
   def to_dict(self) -> Dict[str, Any]:
     return dataclasses.asdict(self)
 
-  def to_json(self) -> str:
-    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+  def with_data_dims(self, dims: Dict[str, Dict[str, Any]]) -> "ExperimentConfig":
+    """A copy with the ``DATA_FIELDS`` set from ``dims`` ({section: {field: value}},
+    e.g. ``svlr_tf.data.prepared.PreparedData.dims()``); all of them required."""
+    missing = [f"{s}.{f}" for s, fields in DATA_FIELDS.items() for f in fields
+               if f not in dims.get(s, {})]
+    extra = [f"{s}.{f}" for s, values in dims.items() for f in values
+             if f not in DATA_FIELDS.get(s, ())]
+    if missing or extra:
+      raise ValueError(f"with_data_dims: missing {missing}, not data fields {extra}.")
+    return self.replace(**dims)
 
   @classmethod
   def from_dict(cls, d: Dict[str, Any]) -> "ExperimentConfig":

@@ -1,6 +1,7 @@
 """Running one experiment of the paper end to end: train, select, test.
 
-`run_experiment` is what every `reproduce/` module calls.  It is idempotent: a run
+`run_experiment` trains one run (``svlr_tf.grid.run_grid`` calls it for every
+row x seed of a table).  It is idempotent: a run
 whose ``results.json`` exists (with the same config) is read back instead of being
 trained again, and an interrupted run resumes from its last checkpoint.  So
 ``python -m reproduce.table1`` can be killed and started again at any point.
@@ -8,42 +9,62 @@ trained again, and an interrupted run resumes from its last checkpoint.  So
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Callable, Optional
+import shutil
+from typing import Any, Callable, Mapping, Optional
 
 import tensorflow as tf
 
-from svlr_tf.config import ExperimentConfig
+from svlr_tf.config import DATA_FIELDS, ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.presets import preset_config
 from svlr_tf.files import atomic_write_json, read_json
+from svlr_tf.provenance import provenance, stale_reason
+from svlr_tf.task import data_dims
 from svlr_tf.trainer import Trainer
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
-                    steps: Optional[int] = None) -> ExperimentConfig:
-  """The named experiment at a preset, with the dimensions the data dictates."""
+                    steps: Optional[int] = None,
+                    overrides: Optional[Mapping[str, Mapping[str, Any]]] = None
+                    ) -> ExperimentConfig:
+  """The named experiment at a preset, with the dimensions the data dictates.
+
+  Args:
+    preset / experiment: names in ``svlr_tf.presets`` / ``svlr_tf.config``.
+    data: the prepared data; sets ``DATA_FIELDS`` (never a preset or override).
+    seed: ``train.seed``.
+    steps: shorthand for ``overrides={"train": {"steps": steps}}``.
+    overrides: {section: {field: value}} applied on top of the experiment
+      (e.g. ``{"loss": {"alpha_ans": 0.5}}``); data fields and the seed are refused.
+  The eval / checkpoint cadence is shortened to fit the steps
+  (``TrainConfig.fitted_to_steps``).
+  """
   cfg = preset_config(preset, experiment)
-  train = {"seed": seed}
+  overrides = {section: dict(values) for section, values in (overrides or {}).items()}
+  check_overrides(overrides)
   if steps is not None:
-    eval_every = min(cfg.train.eval_every, steps)
-    checkpoint_every = min(cfg.train.checkpoint_every, eval_every)
-    if eval_every % checkpoint_every:  # evaluations happen at checkpoints
-      checkpoint_every = eval_every
-    train.update(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every)
-  return cfg.replace(
-      model={"word_vector_dim": int(data.word_vectors.shape[1]),
-             "region_feature_dim": int(data.feature_dim),
-             "num_object_classes": len(data.objects),
-             "num_attribute_classes": len(data.attributes)},
-      data={"regions_per_image": int(data.regions_per_image)},
-      train=train)
+    overrides.setdefault("train", {})["steps"] = steps
+  cfg = cfg.replace(**overrides).with_data_dims(data_dims(data))
+  train = dataclasses.replace(cfg.train, seed=seed).fitted_to_steps()
+  return cfg.replace(train=dataclasses.asdict(train))
+
+
+def check_overrides(overrides: Mapping[str, Mapping[str, Any]]) -> None:
+  """ValueError for an override of a field the data decides or of the seed."""
+  for section, values in overrides.items():
+    refused = [f"{section}.{f}" for f in values
+               if f in DATA_FIELDS.get(section, ()) or (section, f) == ("train", "seed")]
+    if refused:
+      raise ValueError(f"{', '.join(refused)} cannot be overridden: the data decides "
+                       "the data fields, and seeds are set by --seeds.")
 
 
 def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
                    strategy: Optional[tf.distribute.Strategy] = None,
                    log: Callable[[str], None] = print,
-                   zero_shot: bool = False) -> dict:
+                   zero_shot: bool = False, retrain_stale: bool = False) -> dict:
   """Trains (or resumes) ``config`` in ``workdir`` and evaluates it on the test splits.
 
   Returns (and writes to ``<workdir>/results.json``)::
@@ -53,8 +74,13 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
      "zero_shot_test": {...} (when zero_shot), "chance": float,
      "recognition_test": {"object_accuracy", "attribute_accuracy", "num_regions"}
        (from the checkpoint selected on Genome val object accuracy),
-     "recognition_checkpoint"}
+     "recognition_checkpoint", "config",
+     "provenance": {"packages", "git"} (svlr_tf.provenance)}
 
+  A finished run (``results.json`` with the same config) is read back, with
+  ``"reused": True`` and, when the code that made it differs from this code,
+  ``"stale": "<what differs>"`` (logged); with ``retrain_stale`` such a run is
+  moved to ``<workdir>.stale`` and trained again.
   The test predictions are also written in the official VQA results format to
   ``<workdir>/vqa_test_results.json`` (and ``zero_shot_test_results.json``).
   """
@@ -63,8 +89,18 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
     cached = read_json(results_path)
     if cached.get("config") == config.to_dict() and (
         not zero_shot or "zero_shot_test" in cached):
-      log(f"[{config.name} seed {config.train.seed}] done already: {results_path}")
-      return cached
+      stale = stale_reason(cached.get("provenance"))
+      if stale and retrain_stale:
+        log(f"[{config.name} seed {config.train.seed}] stale ({stale}): retraining; "
+            f"the old run is moved to {workdir}.stale")
+        if os.path.exists(workdir + ".stale"):
+          shutil.rmtree(workdir + ".stale")
+        os.replace(workdir, workdir + ".stale")
+      else:
+        log(f"[{config.name} seed {config.train.seed}] done already: {results_path}"
+            + (f"\n  WARNING stale results: {stale}; rerun with --retrain_stale to "
+               "retrain" if stale else ""))
+        return dict(cached, reused=True, **({"stale": stale} if stale else {}))
   trainer = Trainer(config, data, workdir, strategy=strategy, log=log)
   fit = trainer.fit()
   trainer.restore_best()
@@ -85,5 +121,6 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   path = trainer.restore_best("recognition")
   results["recognition_checkpoint"] = os.path.basename(path)
   results["recognition_test"] = trainer.evaluate_recognition("test", per_class=True)
+  results["provenance"] = provenance()
   atomic_write_json(results_path, results, indent=2)
   return results

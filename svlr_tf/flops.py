@@ -33,7 +33,7 @@ Conventions (the usual ones for dense networks):
   respect to the (constant) region features is not needed; that is the
   standard convention and slightly overstates the work of the first layer.
 
-At the paper's dimensions (``preset_config("paper")``) this gives about
+At the paper's dimensions (``world_preset_config("paper")``) this gives about
 65 G MACs forward and 390 GFLOP per training step of ``joint_svlr``
 (``train_step_flops``); leaving out the input gradients that are never
 computed (constant region features and word vectors) gives about 300 GFLOP

@@ -3,11 +3,9 @@
 One generic loop serves every experiment of the paper; an experiment differs only in
 its config (alphas of Eq. 10, multitask baseline or SVLR).
 
-* Everything with variables (model, optimizer) is created under
-  ``strategy.scope()``; the optimizer is built before the first step (building it
-  lazily inside ``strategy.run`` fails under TF 2.21, see DESIGN.md).
-* The per-replica loss is divided by the number of replicas, so summed gradients
-  equal those of the global batch.
+* The model, optimizer, inputs, train step and evaluation scores come from the
+  experiment's :class:`svlr_tf.task.SVLRTask`; everything with variables is
+  created under ``strategy.scope()``.
 * Training runs in segments of ``checkpoint_every`` steps.  Each segment reads a
   fresh input stream seeded by (seed, first step of the segment) and ends with a
   checkpoint (``tf.train.CheckpointManager`` in ``<workdir>/checkpoints``).  A run
@@ -24,27 +22,24 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
 import zlib
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
 
 import numpy as np
 import tensorflow as tf
 import keras
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data import pipeline
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
-from svlr_tf.evaluation.vqa_eval import answer_accuracy
+from svlr_tf.evaluation.multiple_choice import VQAEvaluation
 from svlr_tf.errors import DataError
 from svlr_tf.files import atomic_write_json, read_json
-from svlr_tf.model.joint import SVLRModel
-from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
+from svlr_tf.task import SVLRTask
 
 
 def segment_seed(seed: int, step: int) -> int:
@@ -64,85 +59,6 @@ def _check_same_run(saved: dict, current: dict, path: str) -> None:
                     "use another --workdir or delete this one")
 
 
-@dataclasses.dataclass
-class VQAEvaluation:
-  """Accuracy of a model's multiple-choice predictions on one VQA split.
-
-  Attributes:
-    overall: official accuracy in percent.
-    per_question_type / per_answer_type: official accuracy per type, percent.
-    predictions: official results format [{"question_id", "answer"}].
-  """
-
-  overall: float
-  per_question_type: Dict[str, float]
-  per_answer_type: Dict[str, float]
-  predictions: list
-
-  def to_dict(self) -> dict:
-    return {"overall": self.overall, "per_question_type": self.per_question_type,
-            "per_answer_type": self.per_answer_type}
-
-
-def best_choice(scores: np.ndarray, seed: int = 0) -> np.ndarray:
-  """Index of the best-scoring choice of each row of ``scores`` [N, C].
-
-  Exact ties (common in zero-shot Eq. 9, where every answer without nouns or
-  adjectives gets the same score) are broken uniformly at random with a fixed seed,
-  so the accuracy does not depend on the order of the choices.
-  """
-  scores = np.asarray(scores)
-  is_max = scores == scores.max(axis=1, keepdims=True)
-  pick = np.argmax(is_max, axis=1)
-  tied = np.flatnonzero(is_max.sum(axis=1) > 1)
-  rng = np.random.default_rng(seed)
-  for i in tied:
-    pick[i] = rng.choice(np.flatnonzero(is_max[i]))
-  return pick
-
-
-class VQAScorer:
-  """Official VQA accuracy of every choice of every question of a split, cached.
-
-  The multiple-choice prediction is the best-scoring of the 18 choices; its accuracy
-  is the official min(#matching humans / 3, 1) averaged over the 10 leave-one-out
-  subsets (`svlr_tf.evaluation.vqa_eval.answer_accuracy`).
-  """
-
-  def __init__(self, arrays):
-    self.arrays = arrays
-    self.choice_accuracy = np.array(
-        [[answer_accuracy(choice, answers) for choice in choices]
-         for choices, answers in zip(arrays.choices, arrays.answers)],
-        dtype=np.float64)
-
-  def evaluate(self, scores: np.ndarray) -> VQAEvaluation:
-    """Scores [N, C] in split order -> accuracies (percent, 2 decimals)."""
-    a = self.arrays
-    pick = best_choice(scores)
-    acc = self.choice_accuracy[np.arange(len(pick)), pick]
-
-    def grouped(keys):
-      out = {}
-      keys = np.asarray(keys)
-      for key in sorted(set(keys.tolist())):
-        out[str(key)] = round(100.0 * float(acc[keys == key].mean()), 2)
-      return out
-
-    qtypes = np.asarray(a.question_type_names)[a.question_type]
-    predictions = [{"question_id": int(q), "answer": str(c[p])}
-                   for q, c, p in zip(a.question_ids, a.choices, pick)]
-    return VQAEvaluation(
-        overall=round(100.0 * float(acc.mean()), 2),
-        per_question_type=grouped(qtypes),
-        per_answer_type=grouped(np.asarray(a.answer_type_names)[a.answer_type]),
-        predictions=predictions)
-
-  def chance(self) -> float:
-    """Expected official accuracy of a uniformly random choice, percent."""
-    return round(100.0 * float(self.choice_accuracy.mean()), 2)
-
-
 class Trainer:
   """Trains one experiment in one work directory.
 
@@ -157,12 +73,8 @@ class Trainer:
   def __init__(self, config: ExperimentConfig, data: PreparedData, workdir: str,
                strategy: Optional[tf.distribute.Strategy] = None,
                log: Callable[[str], None] = print):
-    if config.train.eval_every % config.train.checkpoint_every:
-      # Evaluations happen at segment (checkpoint) boundaries.
-      raise ValueError(
-          f"train.eval_every ({config.train.eval_every}) must be a multiple of "
-          f"train.checkpoint_every ({config.train.checkpoint_every}).")
     self.config = config
+    self.task = SVLRTask(config)
     self.data = data
     self.workdir = workdir
     self.strategy = strategy or tf.distribute.get_strategy()
@@ -172,21 +84,15 @@ class Trainer:
     # VQA and recognition accuracy whatever the model was trained on.
     self.stores = {name: FeatureStore(feature_store_path(data.data_dir, name))
                    for name in ("vqa", "genome")}
-    self._scorers: Dict[str, VQAScorer] = {}
     self._build()
 
   # ---------------------------------------------------------------- building
   def _build(self):
     cfg = self.config
     keras.utils.set_random_seed(cfg.train.seed)
-    data = self.data
     with self.strategy.scope():
-      self.model = SVLRModel(
-          cfg.model, data.word_vectors,
-          data.class_word_ids("objects", cfg.data.max_answer_words),
-          data.class_word_ids("attributes", cfg.data.max_answer_words))
-      self.optimizer = build_optimizer(cfg.optimizer)
-      self.optimizer.build(self.model.trainable_variables)
+      self.model = self.task.build_model_for_data(self.data)
+      self.optimizer = self.task.build_optimizer(self.model)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.best_metric = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
       self.best_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
@@ -210,44 +116,14 @@ class Trainer:
             os.path.join(self.workdir, "best_recognition"), max_to_keep=1),
     }
     self.best_manager = self.best_managers["selection"]
-    self._train_step = self._make_train_step()
-    self._vqa_eval_fn = tf.function(
-        lambda b: self.model.vqa_scores(b, training=False), reduce_retracing=True)
-    self._zero_shot_fn = tf.function(self.model.zero_shot_scores, reduce_retracing=True)
-    self._recognition_fn = tf.function(
-        lambda x: self.model.recognition_scores(x, training=False), reduce_retracing=True)
-
-  def _make_train_step(self):
-    cfg = self.config
-    model, optimizer, strategy = self.model, self.optimizer, self.strategy
-
-    def replica_step(batch):
-      with tf.GradientTape() as tape:
-        losses = model.compute_losses(batch, cfg.loss, training=True)
-        decay = weight_decay_loss(model.trainable_variables, cfg.optimizer.weight_decay)
-        total = losses["loss_total"] + decay
-        scaled = total / tf.cast(strategy.num_replicas_in_sync, total.dtype)
-      grads = tape.gradient(scaled, model.trainable_variables)
-      optimizer.apply_gradients(zip(grads, model.trainable_variables))
-      losses = dict(losses)
-      losses["loss_weight_decay"] = decay
-      return losses
-
-    if cfg.train.jit_compile:
-      replica_step = tf.function(replica_step, jit_compile=True)
-
-    @tf.function
-    def train_step(iterator):
-      per_replica = strategy.run(replica_step, args=(next(iterator),))
-      return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-              for k, v in per_replica.items()}
-
-    return train_step
+    self._train_step = self.task.distributed_train_step(
+        self.model, self.optimizer, self.strategy)
+    self._eval_fns = self.task.eval_functions(self.model)
 
   # ---------------------------------------------------------------- training
   def _train_dataset(self, step: int, num_steps: int):
     """The input of the segment of ``num_steps`` steps that starts at ``step``."""
-    ds = pipeline.joint_dataset(self.data, self.stores, self.config,
+    ds = self.task.build_inputs(self.data, self.stores,
                                 seed=segment_seed(self.config.train.seed, step),
                                 num_batches=num_steps)
     return self.strategy.experimental_distribute_dataset(ds)
@@ -361,56 +237,27 @@ class Trainer:
     return path
 
   # -------------------------------------------------------------- evaluation
-  def _scorer(self, split: str) -> VQAScorer:
-    if split not in self._scorers:
-      self._scorers[split] = VQAScorer(self.data.load_vqa(
-          split, self.config.data.max_question_words, self.config.data.max_answer_words,
-          self.config.data.num_choices))
-    return self._scorers[split]
-
-  def _vqa_split_scores(self, split: str, fn, return_attention=False):
-    cfg = self.config.data
-    scores, attention = [], None
-    for batch in pipeline.vqa_dataset(self.data, self.stores["vqa"], split, cfg,
-                                      training=False, seed=0):
-      valid = batch["valid"].numpy()
-      out = fn(batch)
-      if isinstance(out, (tuple, list)):
-        s, att = out
-        if return_attention and attention is None:
-          label = batch["label"].numpy()
-          attention = att.numpy()[np.arange(len(label)), label][valid]
-      else:
-        s = out
-      scores.append(s.numpy()[valid])
-    return np.concatenate(scores, axis=0), attention
-
   def evaluate_vqa(self, split: str, return_attention: bool = False):
     """Multiple-choice accuracy of the VQA model (Eq. 7) on a split."""
-    scores, attention = self._vqa_split_scores(split, self._vqa_eval_fn,
-                                               return_attention=return_attention)
-    ev = self._scorer(split).evaluate(scores)
+    scores, attention = self.task.vqa_split_scores(
+        self._eval_fns["vqa"], self.data, self.stores["vqa"], split,
+        return_attention=return_attention)
+    ev = self.task.vqa_scorer(self.data, split).evaluate(scores)
     return (ev, attention) if return_attention else ev
 
   def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
     """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
-    scores, _ = self._vqa_split_scores(split, self._zero_shot_fn)
-    return self._scorer(split).evaluate(scores)
+    scores, _ = self.task.vqa_split_scores(self._eval_fns["zero_shot"], self.data,
+                                           self.stores["vqa"], split)
+    return self.task.vqa_scorer(self.data, split).evaluate(scores)
 
   def chance(self, split: str) -> float:
-    return self._scorer(split).chance()
+    return self.task.vqa_scorer(self.data, split).chance()
 
   def recognition_scores(self, split: str):
     """(object_scores, object_labels, attribute_scores, attribute_targets) arrays."""
-    out = [[], [], [], []]
-    for batch in pipeline.recognition_dataset(self.data, self.stores["genome"], split,
-                                              self.config.data, training=False, seed=0):
-      valid = batch["valid"].numpy()
-      obj, atr = self._recognition_fn(batch["region_features"])
-      for lst, x in zip(out, (obj, batch["object_labels"], atr,
-                              batch["attribute_targets"])):
-        lst.append(np.asarray(x)[valid])
-    return tuple(np.concatenate(x, axis=0) for x in out)
+    return self.task.recognition_split_scores(
+        self._eval_fns["recognition"], self.data, self.stores["genome"], split)
 
   def evaluate_recognition(self, split: str, per_class: bool = False) -> dict:
     """Object and attribute accuracy (Sec. 5.3) on a Genome split.

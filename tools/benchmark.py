@@ -7,7 +7,8 @@ Measures, in one run, at the ``paper`` preset (svlr_tf/presets.py: 100 regions o
 2048-d per image, 1000 + 1000 classes, M = 200, P = 50 questions x 18 choices,
 a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
 
-1. Training step. Forward + backward + Adam update, compiled with XLA
+1. Training step: the trainer's own step (``svlr_tf.task.SVLRTask.train_step``:
+   forward + backward + Adam update), compiled with XLA
    (``jit_compile=True``), on synthetic batches built directly as tensors (the
    shapes and dtypes of docs/architecture.md "Batches"; features float16 as the
    pipeline delivers them). Its FLOPs come from :mod:`svlr_tf.flops` (every
@@ -67,7 +68,7 @@ from absl import flags, logging
 
 from svlr_tf import flops
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.presets import preset_config
+from svlr_tf.presets import world_preset_config
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("json", None, "Write the results here (JSON).")
@@ -122,7 +123,7 @@ class Settings:
   tmp_dir: str = "/tmp"
 
   def config(self) -> ExperimentConfig:
-    return preset_config("tiny" if self.tiny else self.preset, self.experiment)
+    return world_preset_config("tiny" if self.tiny else self.preset, self.experiment)
 
 
 # -- matmul roof ---------------------------------------------------------------
@@ -283,53 +284,28 @@ def to_tensors(tree):
 
 def build_model(config: ExperimentConfig, word_vectors, object_class_words,
                 attribute_class_words, mixed_precision: str = "none"):
-  """(model, optimizer) as the trainer builds them (optimizer built up front)."""
-  import keras
-  from svlr_tf.model.joint import SVLRModel
-  from svlr_tf.model.optimizer import build_optimizer
-  keras.mixed_precision.set_global_policy(
-      "float32" if mixed_precision == "none" else mixed_precision)
-  try:
-    model = SVLRModel(config.model, word_vectors, object_class_words,
-                      attribute_class_words)
-    optimizer = build_optimizer(config.optimizer)
-    if mixed_precision == "mixed_float16":
-      optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    optimizer.build(model.trainable_variables)
-  finally:
-    keras.mixed_precision.set_global_policy("float32")
-  return model, optimizer
+  """(task, model, optimizer) built as the trainer builds them
+  (``svlr_tf.task.SVLRTask``: optimizer built up front, loss-scaled under
+  mixed_float16)."""
+  from svlr_tf.task import SVLRTask
+  task = SVLRTask(config.replace(train={"mixed_precision": mixed_precision}))
+  model = task.build_model(word_vectors, object_class_words, attribute_class_words)
+  return task, model, task.build_optimizer(model)
 
 
-def make_train_step(model, optimizer, config: ExperimentConfig, jit_compile: bool = True):
-  """The trainer's replica step (svlr_tf/trainer.py) on one device.
-
-  Eq. 10 loss + weight decay, gradients, Adam update; returns the losses.
-  """
-  import tensorflow as tf
-  from svlr_tf.model.optimizer import weight_decay_loss
-  scale = getattr(optimizer, "scale_loss", None)
-
-  def train_step(batch):
-    with tf.GradientTape() as tape:
-      losses = model.compute_losses(batch, config.loss, training=True)
-      decay = weight_decay_loss(model.trainable_variables, config.optimizer.weight_decay)
-      total = losses["loss_total"] + decay
-      scaled = scale(total) if scale is not None else total
-    grads = tape.gradient(scaled, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return dict(losses, loss_weight_decay=decay)
-
-  return tf.function(train_step, jit_compile=jit_compile)
+def make_train_step(task, model, optimizer, jit_compile: bool = True):
+  """The trainer's own step, ``SVLRTask.train_step`` (Eq. 10 loss + weight decay,
+  gradients, Adam update; returns the losses), compiled for one device."""
+  return task.compiled_train_step(model, optimizer, jit_compile=jit_compile)
 
 
 def time_train_step(config: ExperimentConfig, steps: int, mixed_precision: str = "none",
                     vocabulary_size: int = 20000, min_seconds: float = 0.0) -> dict:
   """Compiles and times the training step on one synthetic batch (reused)."""
   inputs = synthetic_model_inputs(config, vocabulary_size)
-  model, optimizer = build_model(config, *inputs, mixed_precision=mixed_precision)
+  task, model, optimizer = build_model(config, *inputs, mixed_precision=mixed_precision)
   batch = to_tensors(synthetic_batch(config, vocabulary_size))
-  step = make_train_step(model, optimizer, config, jit_compile=True)
+  step = make_train_step(task, model, optimizer, jit_compile=True)
   t0 = time.perf_counter()
   losses = step(batch)
   loss = float(losses["loss_total"].numpy())
@@ -456,11 +432,10 @@ def warm_split_cache(data_dir: str, config: ExperimentConfig) -> None:
 
 
 def prepared_config(config: ExperimentConfig, data_dir: str) -> ExperimentConfig:
-  """``config`` with the class counts of the prepared data."""
+  """``config`` with the data fields of the prepared data."""
   from svlr_tf.data.prepared import PreparedData
-  data = PreparedData(data_dir)
-  return config.replace(model={"num_object_classes": len(data.objects),
-                               "num_attribute_classes": len(data.attributes)})
+  from svlr_tf.task import data_dims
+  return config.with_data_dims(data_dims(PreparedData(data_dir)))
 
 
 # -- input pipeline -----------------------------------------------------------------
@@ -480,11 +455,11 @@ def _feature_bytes(config: ExperimentConfig) -> int:
 def time_pipeline(data_dir: str, config: ExperimentConfig, batches: int,
                   warmup: int = 10) -> dict:
   """Batches/s of ``pipeline.joint_dataset`` (batches as CPU tensors)."""
-  from svlr_tf.data import pipeline
   from svlr_tf.data.prepared import PreparedData
+  from svlr_tf.task import SVLRTask
   data = PreparedData(data_dir)
   stores = {kind: data.feature_store(kind) for kind in ("vqa", "genome")}
-  iterator = iter(pipeline.joint_dataset(data, stores, config, seed=1))
+  iterator = iter(SVLRTask(config).build_inputs(data, stores, seed=1))
   for _ in range(warmup):
     next(iterator)
   t0 = time.perf_counter()
@@ -581,16 +556,15 @@ def run_memory_child(data_dir: str, config: ExperimentConfig, steps: int,
   ``peak_rss_training_mb`` the peak while the steps run (VmHWM reset after
   setup, when the kernel allows it).
   """
-  from svlr_tf.data import pipeline
   from svlr_tf.data.prepared import PreparedData
   data = PreparedData(data_dir)
   stores = {kind: data.feature_store(kind) for kind in ("vqa", "genome")}
   la = config.data.max_answer_words
-  model, optimizer = build_model(config, data.word_vectors,
+  task, model, optimizer = build_model(config, data.word_vectors,
                                  data.class_word_ids("objects", la),
                                  data.class_word_ids("attributes", la))
-  step = make_train_step(model, optimizer, config, jit_compile=jit_compile)
-  dataset = pipeline.joint_dataset(data, stores, config, seed=0)
+  step = make_train_step(task, model, optimizer, jit_compile=jit_compile)
+  dataset = task.build_inputs(data, stores, seed=0)
   setup = memory_status()
   reset = _reset_peak_rss()
   loss = float("nan")

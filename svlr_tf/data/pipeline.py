@@ -5,7 +5,7 @@ Order, as in big_vision: shuffle indices, repeat, batch the indices
 whole batch from the memory-mapped feature store and the split's arrays, and a
 single ``prefetch`` at the very end.  Only indices flow through the shuffle, so
 it is a full per-epoch permutation (``stateless_shuffle`` seeded by
-(seed, epoch, task)); ``DataConfig.shuffle_buffer`` is not needed.
+(seed, epoch, task)); no shuffle buffer is needed.
 
 Features stay float16 on the host (the model casts on the device): a paper-scale
 VQA batch is 50 x 100 x 2048 float16 = 20 MB.  Batch sizes are global; the

@@ -114,3 +114,48 @@ def transfer_grid(genome_freq, vqa_freq, base, change):
         cells[(vi, gi)] = (round(float(base[sel].mean()), 2),
                            round(float(change[sel].mean()), 2), int(sel.sum()))
   return cells, [float(e) for e in edges]
+
+
+def class_frequencies(data, data_config):
+  """Per object class: Genome train regions, and VQA train questions mentioning it.
+
+  A question mentions a class when the class's (single-word) name is among its
+  question nouns or the nouns of its correct answer.
+
+  Args:
+    data: a ``PreparedData``; data_config: its ``DataConfig`` (padded lengths).
+
+  Returns:
+    (genome [O] int64, vqa [O] int64).
+  """
+  rec = data.load_recognition("train")
+  genome = np.bincount(rec.object_ids, minlength=rec.num_objects).astype(np.int64)
+  d = data_config
+  vqa = data.load_vqa("train", d.max_question_words, d.max_answer_words, d.num_choices)
+  answer_nouns = vqa.choice_nouns[np.arange(len(vqa.label)), vqa.label]
+  mentioned = np.concatenate([vqa.question_nouns, answer_nouns], axis=1)
+  class_ids = data.class_word_ids("objects", 1)[:, 0]
+  counts = np.zeros(len(data.objects), np.int64)
+  for c, wid in enumerate(class_ids):
+    if wid > 1 and len(data.objects[c].split()) == 1:  # not <pad>/<unk>, one word
+      counts[c] = int(np.any(mentioned == wid, axis=1).sum())
+  return genome, counts
+
+
+def transfer_grid_markdown(cells: Dict, edges) -> str:
+  """Fig. 5's grid as Markdown: "base +change (classes)" per cell, rows = VQA
+  bins (most mentioned first), columns = Genome-frequency terciles."""
+  e = edges
+  cols = [f"Genome <= {e[0]:.0f}", f"{e[0]:.0f} < Genome <= {e[1]:.0f}",
+          f"Genome > {e[1]:.0f}"]
+  lines = ["| VQA mentions | " + " | ".join(cols) + " |", "|---|" + "---:|" * 3]
+  for vi in reversed(range(len(VQA_BINS))):
+    lo, hi = VQA_BINS[vi]
+    label = f">= {lo}" if hi is None else (f"{lo}" if lo == hi else f"{lo}-{hi}")
+    row = []
+    for gi in range(3):
+      c = cells.get(f"vqa{vi}_genome{gi}")
+      row.append("" if c is None else
+                 f"{c['genome_only_accuracy']:.1f} {c['change']:+.1f} ({c['classes']})")
+    lines.append(f"| {label} | " + " | ".join(row) + " |")
+  return "\n".join(lines) + "\n"

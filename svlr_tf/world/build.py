@@ -27,7 +27,8 @@ import numpy as np
 from svlr_tf import text
 from svlr_tf.errors import DataError
 from svlr_tf.world import simulate
-from svlr_tf.world.config import WorldConfig, world_config
+from svlr_tf.presets import world_config
+from svlr_tf.world.config import WorldConfig
 
 GENERATOR_VERSION = 1
 VQA_IMAGE_ID_START = 1_000_000  # VQA (COCO) and Genome image ids never collide

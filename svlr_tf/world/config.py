@@ -1,4 +1,5 @@
-"""The embedded world's parameters: ONE dataclass, one instance per preset.
+"""The embedded world's parameters: ONE dataclass (its instances, one per preset,
+are in the preset table, ``svlr_tf/presets.py``).
 
 The world is *simulated* (see docs/world.md): real English words and real
 WordNet hypernyms, but region features from a documented simulated backbone,
@@ -7,7 +8,7 @@ values were set once, to match the paper's figures that are NOT in Table 1
 (recognition accuracy, Sec. 5.3; the language prior, Sec. 5.2), and were not
 tuned on any Table 1 row.
 
-Calibration (``python -m svlr_tf.world.calibrate --preset default``, seed 0,
+Calibration (``python -m tools.calibrate_world --preset default``, seed 0,
 measured on 2 CPU cores; targets in brackets)::
 
   recognition-only model (genome_only alphas, default dims, 1500 Adam steps),
@@ -27,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, Tuple
 
-# Measured with `python -m svlr_tf.world.calibrate --preset default` (seed 0).
+# Measured with `python -m tools.calibrate_world --preset default` (seed 0).
 CALIBRATION: Dict[str, float] = {
     "object_accuracy": 41.46, "attribute_accuracy": 38.04,
     "language_prior_overall": 55.21}
@@ -57,9 +58,9 @@ class WorldConfig:
     num_objects / num_attributes: |O| and |T|; the first classes of
       vocabulary.json (tiny: a hypernym-closed subset, see ``object_names``).
     latent_dim: width of the simulated appearance space (before the backbone).
-    feature_dim: D, width of the region features (presets.py
-      ``region_feature_dim``).
-    regions_per_image: K proposals per VQA image (presets.py).
+    feature_dim: D, width of the region features (the model's
+      ``region_feature_dim`` is read from the data).
+    regions_per_image: K proposals per VQA image.
     genome_images: Visual Genome images (split 85/5/10 by image).
     genome_objects: (min, max) annotated objects per Genome image.
     vqa_images: (train, heldout, test) VQA images; 3 questions each as in
@@ -146,40 +147,3 @@ class WorldConfig:
 
   def to_dict(self) -> Dict:
     return dataclasses.asdict(self)
-
-
-# Tiny: a hypernym-closed subset so multi-label targets exist in tests.
-_TINY_OBJECTS = ("person", "man", "woman", "animal", "dog", "cat", "horse", "vehicle",
-                 "car", "bicycle", "furniture", "chair")
-_TINY_ATTRIBUTES = ("white", "black", "brown", "red", "wooden", "metal", "standing",
-                    "sitting")
-
-WORLD_CONFIGS: Dict[str, WorldConfig] = {
-    # tests: generation in about a second.
-    "tiny": WorldConfig(
-        preset="tiny", num_objects=12, num_attributes=8, latent_dim=16, feature_dim=16,
-        regions_per_image=6, genome_images=120, genome_objects=(2, 4),
-        vqa_images=(40, 8, 16), vqa_objects=(2, 3), object_names=_TINY_OBJECTS,
-        attribute_names=_TINY_ATTRIBUTES, backbone_hidden=32),
-    # Table 1 on a laptop: ~7.5k / 0.9k / 3k questions, ~50k Genome train
-    # regions (ratio questions : regions ~ 0.15, as 236k : 1.57M in the paper).
-    "default": WorldConfig(
-        preset="default", num_objects=100, num_attributes=60, latent_dim=64,
-        feature_dim=128, regions_per_image=12, genome_images=12500,
-        genome_objects=(3, 6), vqa_images=(2500, 300, 1000), vqa_objects=(3, 5)),
-    # benchmarks: the paper's dimensions; the number of images is a parameter.
-    "paper": WorldConfig(
-        preset="paper", num_objects=1000, num_attributes=1000, latent_dim=256,
-        feature_dim=2048, regions_per_image=100, genome_images=200,
-        genome_objects=(4, 10), vqa_images=(60, 10, 30), vqa_objects=(5, 12),
-        backbone_hidden=1024, proposals_per_object=(3, 8)),
-}
-
-
-def world_config(preset: str, **overrides) -> WorldConfig:
-  """Returns the world config of a preset, with optional field overrides."""
-  if preset not in WORLD_CONFIGS:
-    raise ValueError(f"Unknown world preset {preset!r}; expected one of "
-                     f"{sorted(WORLD_CONFIGS)}.")
-  cfg = WORLD_CONFIGS[preset]
-  return dataclasses.replace(cfg, **overrides) if overrides else cfg

@@ -14,7 +14,7 @@ import pytest
 
 from svlr_tf import flops
 from svlr_tf.config import ExperimentConfig, experiment_config
-from svlr_tf.presets import preset_config
+from svlr_tf.presets import world_preset_config as preset_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

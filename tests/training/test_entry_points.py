@@ -127,12 +127,12 @@ _MIRRORED_SGD = textwrap.dedent("""
     split_cpu(2)
     import keras
     import tensorflow as tf
-    from svlr_tf import trainer as trainer_lib, world
+    from svlr_tf import task as task_lib, trainer as trainer_lib, world
     from svlr_tf.data.prepared import PreparedData
     from svlr_tf.experiment import config_for_data
     # Plain SGD: the update is proportional to the gradient, so a wrong loss
     # scaling across replicas (Adam would hide it) changes the update's size.
-    trainer_lib.build_optimizer = lambda cfg: keras.optimizers.SGD(0.5)
+    task_lib.build_optimizer = lambda cfg: keras.optimizers.SGD(0.5)
     tf.config.experimental.enable_op_determinism()
     data = PreparedData(world.ensure_world("tiny", root=sys.argv[1]))
     cfg = config_for_data("tiny", "joint_svlr", data, seed=0, steps=1)

@@ -73,7 +73,22 @@ def test_run_experiment_writes_results_and_is_idempotent(tiny_data, tmp_path):
   assert preds and set(preds[0]) == {"question_id", "answer"}
   lines = []
   again = run_experiment(cfg, tiny_data, str(tmp_path), log=lines.append, zero_shot=True)
+  assert again.pop("reused") is True and "stale" not in again
   assert again == res and any("done already" in l for l in lines)
+  assert res["provenance"]["packages"]["tensorflow"] == tf.__version__
+
+  # Results made by other code are said to be stale, and retrained on request.
+  path = tmp_path / "results.json"
+  old = json.load(open(path))
+  old["provenance"]["packages"]["tensorflow"] = "0.0"
+  json.dump(old, open(path, "w"))
+  lines = []
+  stale = run_experiment(cfg, tiny_data, str(tmp_path), log=lines.append, zero_shot=True)
+  assert "tensorflow 0.0 -> " in stale["stale"] and any("WARNING stale" in l for l in lines)
+  fresh = run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None,
+                         zero_shot=True, retrain_stale=True)
+  assert "reused" not in fresh and "stale" not in fresh
+  assert os.path.exists(str(tmp_path) + ".stale")
 
 
 def test_attention_image_shape():
@@ -89,10 +104,9 @@ def test_step_override_keeps_evaluations_on_checkpoints(tiny_data):
     assert cfg.train.eval_every % cfg.train.checkpoint_every == 0
 
 
-def test_eval_cadence_off_checkpoints_is_rejected(tiny_data, tmp_path):
-  cfg = _config(tiny_data).replace(train={"eval_every": 6, "checkpoint_every": 4})
-  with pytest.raises(ValueError, match="multiple"):
-    Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None)
+def test_eval_cadence_off_checkpoints_is_rejected(tiny_data):
+  with pytest.raises(ValueError, match="multiple"):  # by TrainConfig, before a Trainer
+    _config(tiny_data).replace(train={"eval_every": 6, "checkpoint_every": 4})
 
 
 def test_resuming_with_a_different_config_is_refused(tiny_data, tmp_path):
@@ -109,7 +123,7 @@ def test_resuming_with_a_different_config_is_refused(tiny_data, tmp_path):
 
 
 def test_best_choice_breaks_exact_ties_at_random_but_reproducibly():
-  from svlr_tf.trainer import best_choice
+  from svlr_tf.evaluation.multiple_choice import best_choice
   scores = np.array([[0.0, 2.0, 1.0], [1.0, 1.0, 1.0]] + [[3.0, 3.0, 0.0]] * 200)
   pick = best_choice(scores)
   assert pick[0] == 1

@@ -1,0 +1,209 @@
+"""The SVLR task: model, optimizer, inputs, the train step and evaluation scores.
+
+One Task (in the spirit of tensorflow/models' ``official/core/base_task.py``) is
+the only place where an experiment's model is built and its train step is
+written.  The trainer (``svlr_tf.trainer``), the benchmark (``tools.benchmark``)
+and the world calibration (``tools.calibrate_world``) all train with
+:meth:`SVLRTask.train_step`; the loop around it stays generic.
+
+* ``build_model`` / ``build_optimizer``: call them under ``strategy.scope()``
+  (the trainer does); the optimizer is built before the first step (building it
+  lazily inside ``strategy.run`` fails under TF 2.21).
+* ``train_step``: Eq. 10 loss + weight decay (Sec. 4), gradients, Adam update.
+  The per-replica loss is divided by the number of replicas, so summed gradients
+  equal those of the global batch; with ``mixed_float16`` the loss is scaled.
+* ``vqa_split_scores`` / ``recognition_split_scores``: a model's scores on a
+  whole split, in split order, for the held-out selection and the test tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Callable, Dict, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from svlr_tf.config import ExperimentConfig
+from svlr_tf.data import pipeline
+from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.prepared import PreparedData
+from svlr_tf.evaluation.multiple_choice import VQAScorer
+from svlr_tf.model.joint import SVLRModel
+from svlr_tf.model.optimizer import build_optimizer, weight_decay_loss
+
+
+def data_dims(data: PreparedData) -> Dict[str, Dict[str, int]]:
+  """The config fields the prepared data decides (``svlr_tf.config.DATA_FIELDS``)."""
+  return {"model": {"word_vector_dim": int(data.word_vectors.shape[1]),
+                    "region_feature_dim": int(data.feature_dim),
+                    "num_object_classes": len(data.objects),
+                    "num_attribute_classes": len(data.attributes)},
+          "data": {"regions_per_image": int(data.regions_per_image)}}
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+  """Keras global dtype policy for the layers built inside (then float32 again)."""
+  keras.mixed_precision.set_global_policy("float32" if name == "none" else name)
+  try:
+    yield
+  finally:
+    keras.mixed_precision.set_global_policy("float32")
+
+
+class SVLRTask:
+  """One experiment of the paper as a task.
+
+  Args:
+    config: the experiment, with the data's dimensions set
+      (``ExperimentConfig.with_data_dims``).
+  """
+
+  def __init__(self, config: ExperimentConfig):
+    self.config = config
+    self._scorers: Dict[tuple, VQAScorer] = {}
+
+  # ---------------------------------------------------------------- building
+  def build_model(self, word_vectors: np.ndarray, object_class_words: np.ndarray,
+                  attribute_class_words: np.ndarray) -> SVLRModel:
+    """The joint model (Sec. 3) under ``train.mixed_precision``'s dtype policy."""
+    with _dtype_policy(self.config.train.mixed_precision):
+      return SVLRModel(self.config.model, word_vectors, object_class_words,
+                       attribute_class_words)
+
+  def build_model_for_data(self, data: PreparedData) -> SVLRModel:
+    """The model with the data's word vectors and class names."""
+    la = self.config.data.max_answer_words
+    return self.build_model(data.word_vectors, data.class_word_ids("objects", la),
+                            data.class_word_ids("attributes", la))
+
+  def build_optimizer(self, model: Optional[SVLRModel] = None):
+    """Adam + staircase decay (Sec. 4); loss-scaled under ``mixed_float16``.
+
+    With ``model``, the optimizer's variables are created now (do it under the
+    strategy's scope, before the first step).
+    """
+    optimizer = build_optimizer(self.config.optimizer)
+    if self.config.train.mixed_precision == "mixed_float16":
+      optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    if model is not None:
+      optimizer.build(model.trainable_variables)
+    return optimizer
+
+  def build_inputs(self, data: PreparedData, stores: Mapping[str, FeatureStore],
+                   seed: int, num_batches: Optional[int] = None) -> tf.data.Dataset:
+    """Training batches of the tasks the experiment trains (global batch sizes)."""
+    return pipeline.joint_dataset(data, stores, self.config, seed=seed,
+                                  num_batches=num_batches)
+
+  # ---------------------------------------------------------------- training
+  def train_step(self, batch, model: SVLRModel, optimizer,
+                 num_replicas: int = 1) -> Dict[str, tf.Tensor]:
+    """One optimizer step on one replica's batch; returns the losses.
+
+    Eq. 10 (``model.compute_losses``) plus the weight decay of Sec. 4, divided by
+    ``num_replicas`` (gradients are summed across replicas).
+    """
+    cfg = self.config
+    with tf.GradientTape() as tape:
+      losses = model.compute_losses(batch, cfg.loss, training=True)
+      decay = weight_decay_loss(model.trainable_variables, cfg.optimizer.weight_decay)
+      total = losses["loss_total"] + decay
+      scaled = total / tf.cast(num_replicas, total.dtype)
+      if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        scaled = optimizer.scale_loss(scaled)
+    grads = tape.gradient(scaled, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    losses = dict(losses)
+    losses["loss_weight_decay"] = decay
+    return losses
+
+  def replica_step(self, model: SVLRModel, optimizer,
+                   num_replicas: int = 1) -> Callable:
+    """``train_step`` bound to a model and optimizer: batch -> losses (compiled
+    with XLA when ``train.jit_compile``)."""
+    step = functools.partial(self.train_step, model=model, optimizer=optimizer,
+                             num_replicas=num_replicas)
+    if self.config.train.jit_compile:
+      step = tf.function(step, jit_compile=True)
+    return step
+
+  def distributed_train_step(self, model: SVLRModel, optimizer,
+                             strategy: tf.distribute.Strategy) -> Callable:
+    """iterator -> losses averaged over replicas: one step of the trainer."""
+    replica_step = self.replica_step(model, optimizer, strategy.num_replicas_in_sync)
+
+    @tf.function
+    def step(iterator):
+      per_replica = strategy.run(replica_step, args=(next(iterator),))
+      return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+              for k, v in per_replica.items()}
+
+    return step
+
+  def compiled_train_step(self, model: SVLRModel, optimizer,
+                          jit_compile: Optional[bool] = None) -> Callable:
+    """batch -> losses on one device, as a ``tf.function`` (the benchmark's timed
+    step and the calibration's); ``jit_compile`` defaults to the config's."""
+    if jit_compile is None:
+      jit_compile = self.config.train.jit_compile
+    return tf.function(functools.partial(self.train_step, model=model,
+                                         optimizer=optimizer), jit_compile=jit_compile)
+
+  # -------------------------------------------------------------- evaluation
+  @staticmethod
+  def eval_functions(model: SVLRModel) -> Dict[str, Callable]:
+    """Compiled scorers: "vqa" (Eq. 7, with attention), "zero_shot" (Eq. 9),
+    "recognition" (object and attribute scores)."""
+    return {
+        "vqa": tf.function(lambda b: model.vqa_scores(b, training=False),
+                           reduce_retracing=True),
+        "zero_shot": tf.function(model.zero_shot_scores, reduce_retracing=True),
+        "recognition": tf.function(
+            lambda x: model.recognition_scores(x, training=False), reduce_retracing=True),
+    }
+
+  def vqa_scorer(self, data: PreparedData, split: str) -> VQAScorer:
+    """Official accuracy of every choice of ``split`` (cached per data and split)."""
+    key = (data.data_dir, split)
+    if key not in self._scorers:
+      d = self.config.data
+      self._scorers[key] = VQAScorer(data.load_vqa(
+          split, d.max_question_words, d.max_answer_words, d.num_choices))
+    return self._scorers[key]
+
+  def vqa_split_scores(self, fn: Callable, data: PreparedData, store: FeatureStore,
+                       split: str, return_attention: bool = False):
+    """(scores [N, C], attention of the first batch's correct choices [n, K] or
+    None) of ``fn`` (an ``eval_functions`` entry) over a VQA split, in order."""
+    scores, attention = [], None
+    for batch in pipeline.vqa_dataset(data, store, split, self.config.data,
+                                      training=False, seed=0):
+      valid = batch["valid"].numpy()
+      out = fn(batch)
+      if isinstance(out, (tuple, list)):
+        s, att = out
+        if return_attention and attention is None:
+          label = batch["label"].numpy()
+          attention = att.numpy()[np.arange(len(label)), label][valid]
+      else:
+        s = out
+      scores.append(s.numpy()[valid])
+    return np.concatenate(scores, axis=0), attention
+
+  def recognition_split_scores(self, fn: Callable, data: PreparedData,
+                               store: FeatureStore, split: str):
+    """(object_scores, object_labels, attribute_scores, attribute_targets) of
+    ``fn`` (``eval_functions(model)["recognition"]``) over a Genome split."""
+    out = [[], [], [], []]
+    for batch in pipeline.recognition_dataset(data, store, split, self.config.data,
+                                              training=False, seed=0):
+      valid = batch["valid"].numpy()
+      obj, atr = fn(batch["region_features"])
+      for lst, x in zip(out, (obj, batch["object_labels"], atr,
+                              batch["attribute_targets"])):
+        lst.append(np.asarray(x)[valid])
+    return tuple(np.concatenate(x, axis=0) for x in out)
