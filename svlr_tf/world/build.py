@@ -5,7 +5,9 @@
 writes meta.json ("simulated": true), vocab.json + word_vectors.npy (real GloVe
 6B 50-d vectors), classes.json, recognition/{train,val,test}.jsonl,
 vqa/{train,heldout,test}.jsonl (+ official VQA v1 files) and the feature stores
-features/genome and features/vqa, through svlr_tf.data.prepared.PreparedWriter.
+features/genome and features/vqa, through svlr_tf.data.prepared.PreparedWriter,
+and the geometry: boxes/{vqa,genome}.jsonl and images/<image_id>.png
+(svlr_tf.world.layout, svlr_tf.world.picture).
 Generation is deterministic in (preset, seed) and atomic: the world is built in
 a temporary directory next to ``out_dir`` and renamed into place.
 """
@@ -26,11 +28,13 @@ import numpy as np
 
 from svlr_tf import text
 from svlr_tf.errors import DataError
-from svlr_tf.world import simulate
+from svlr_tf.world import layout, picture, simulate
 from svlr_tf.presets import world_config
 from svlr_tf.world.config import WorldConfig
 
-GENERATOR_VERSION = 1
+# 2: region geometry (boxes/*.jsonl) and pictures (images/*.png); features,
+# records and questions are those of version 1.
+GENERATOR_VERSION = 2
 VQA_IMAGE_ID_START = 1_000_000  # VQA (COCO) and Genome image ids never collide
 WORD_VECTORS_NAME = "glove.6B.50d"
 
@@ -89,6 +93,14 @@ def simulate_world(cfg: WorldConfig, seed: int = 0, verbose: bool = False) -> Wo
     vqa[split] = imgs
   _progress(f"{sum(cfg.vqa_images) * cfg.questions_per_image} VQA questions "
             f"({time.time() - t0:.1f}s)", verbose)
+  # Geometry from its own streams, after the features: it changes no draw above.
+  rng = _rng(seed, 5)
+  for split in ("train", "heldout", "test"):
+    for img in vqa[split]:
+      img.layout = layout.vqa_layout(img, rng)
+  rng = _rng(seed, 6)
+  for img in images:
+    img.layout = layout.genome_layout(img, rng)
   return World(cfg, seed, classes, genome, vqa)
 
 
@@ -118,6 +130,101 @@ def vqa_records(images: List[simulate.VQAImage]) -> List[Dict]:
           "choice_words": [a.tokens for a in answers],
           "choice_nouns": [a.nouns for a in answers],
           "choice_adjectives": [a.adjectives for a in answers]})
+  return out
+
+
+def picture_file(image_id: int) -> str:
+  """Path of an image's picture, relative to the data dir."""
+  return f"images/{image_id}.png"
+
+
+def _region_entry(lay: layout.Layout, r: int, classes: simulate.Classes,
+                  object_classes: List[int], object_attributes: List[List[int]]) -> Dict:
+  own, partner = int(lay.region_objects[r]), int(lay.region_partners[r])
+  entry = {"shows": lay.shows(r), "object": own if own >= 0 else None,
+           "mixed_with": partner if partner >= 0 else None,
+           "mix": round(float(lay.region_mixes[r]), 3)}
+  if own >= 0:
+    entry["class"] = classes.objects[object_classes[own]]
+    entry["attributes"] = [classes.attributes[t] for t in object_attributes[own]]
+  return entry
+
+
+def boxes_line(image_id: int, lay: layout.Layout, classes: simulate.Classes,
+               object_classes: List[int], object_attributes: List[List[int]]) -> Dict:
+  """One line of boxes/{vqa,genome}.jsonl (docs/architecture.md "Region boxes")."""
+  return {
+      "image_id": int(image_id), "file": picture_file(image_id),
+      "width": int(lay.width), "height": int(lay.height),
+      "boxes": [[float(v) for v in b] for b in lay.region_boxes],
+      "objects": [{"class": classes.objects[c],
+                   "attributes": [classes.attributes[t] for t in a],
+                   "box": [float(v) for v in b]}
+                  for c, a, b in zip(object_classes, object_attributes, lay.object_boxes)],
+      "regions": [_region_entry(lay, r, classes, object_classes, object_attributes)
+                  for r in range(len(lay.region_boxes))]}
+
+
+def _image_objects(img) -> tuple:
+  """(classes, true attributes) of an image's object instances."""
+  if isinstance(img, simulate.VQAImage):
+    return ([i.cls for i in img.instances], [list(i.attributes) for i in img.instances])
+  return list(img.classes), [list(a) for a in img.true_attributes]
+
+
+def write_geometry(world: World, data_dir: str, pictures: bool = True,
+                   verbose: bool = False) -> None:
+  """boxes/vqa.jsonl, boxes/genome.jsonl, vqa/<split>_grounding.jsonl and
+  images/<image_id>.png."""
+  from svlr_tf.files import atomic_path  # pylint: disable=import-outside-toplevel
+  classes = world.classes
+  colors = [a for a, g in zip(classes.attributes, classes.attribute_groups) if g == "color"]
+  t0 = time.time()
+  if pictures:
+    os.makedirs(os.path.join(data_dir, "images"), exist_ok=True)
+  groups = {"vqa": [img for s in ("train", "heldout", "test") for img in world.vqa[s]],
+            "genome": sorted((img for imgs in world.genome.values() for img in imgs),
+                             key=lambda g: g.image_id)}
+  for split in ("train", "heldout", "test"):
+    path = os.path.join(data_dir, "vqa", f"{split}_grounding.jsonl")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+      for line in grounding_records(world.vqa[split], classes):
+        f.write(json.dumps(line) + "\n")
+  for name, images in groups.items():
+    path = os.path.join(data_dir, "boxes", f"{name}.jsonl")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+      for img in images:
+        object_classes, object_attributes = _image_objects(img)
+        line = boxes_line(img.image_id, img.layout, classes, object_classes,
+                          object_attributes)
+        f.write(json.dumps(line) + "\n")
+        if pictures:
+          array = picture.draw_layout(
+              line["width"], line["height"], img.layout.object_boxes,
+              [o["class"] for o in line["objects"]],
+              [o["attributes"] for o in line["objects"]], colors, img.image_id)
+          picture.save_picture(array, os.path.join(data_dir, picture_file(img.image_id)))
+  _progress(f"wrote boxes{' and pictures' if pictures else ''} "
+            f"({time.time() - t0:.1f}s)", verbose)
+
+
+def grounding_records(images: List[simulate.VQAImage],
+                      classes: simulate.Classes) -> List[Dict]:
+  """vqa/<split>_grounding.jsonl: the object each question asks about.
+
+  One line per question: {"question_id", "image_id", "template", "asks_about":
+  class name or null (about no object of the image, e.g. "is there a X" with X
+  absent), "objects": indices into the boxes line's "objects" of that class (all
+  its instances)}.
+  """
+  out = []
+  for img in images:
+    for k, q in enumerate(img.questions):
+      name = q["asks_about"]
+      objects = [i for i, inst in enumerate(img.instances)
+                 if name is not None and classes.objects[inst.cls] == name]
+      out.append({"question_id": img.image_id * 10 + k, "image_id": img.image_id,
+                  "template": q["template"], "asks_about": name, "objects": objects})
   return out
 
 
@@ -158,8 +265,9 @@ def _meta(cfg: WorldConfig, seed: int) -> Dict:
           "world_config": json.loads(json.dumps(cfg.to_dict()))}
 
 
-def write_world(world: World, data_dir: str, verbose: bool = False) -> None:
-  """Writes a simulated world through the data layer's writers."""
+def write_world(world: World, data_dir: str, verbose: bool = False,
+                pictures: bool = True) -> None:
+  """Writes a simulated world through the data layer's writers (and its geometry)."""
   from svlr_tf.data import prepared  # pylint: disable=import-outside-toplevel
   cfg, classes = world.config, world.classes
   w = prepared.PreparedWriter(data_dir)
@@ -191,6 +299,7 @@ def write_world(world: World, data_dir: str, verbose: bool = False) -> None:
     for split in ("train", "heldout", "test"):
       for img in world.vqa[split]:
         fs.add(img.image_id, img.features)
+  write_geometry(world, data_dir, pictures=pictures, verbose=verbose)
   # meta.json last: its presence (with a matching config) marks a complete world.
   meta = _meta(cfg, world.seed)
   meta["vqa_favoured_classes"] = classes.vqa_favoured
@@ -200,10 +309,11 @@ def write_world(world: World, data_dir: str, verbose: bool = False) -> None:
 
 
 def generate(preset: str, out_dir, seed: int = 0, overwrite: bool = False,
-             verbose: bool = True, **overrides) -> str:
+             verbose: bool = True, pictures: bool = True, **overrides) -> str:
   """Generates the world of ``preset`` into ``out_dir`` atomically; returns out_dir.
 
   Raises FileExistsError if ``out_dir`` exists and ``overwrite`` is False.
+  ``pictures=False`` skips images/*.png (the boxes are always written).
   ``overrides`` replace WorldConfig fields (e.g. ``vqa_images`` for the paper
   preset's benchmarks).
   """
@@ -217,7 +327,7 @@ def generate(preset: str, out_dir, seed: int = 0, overwrite: bool = False,
   world = simulate_world(cfg, seed, verbose)
   tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp", dir=parent)
   try:
-    write_world(world, tmp, verbose)
+    write_world(world, tmp, verbose, pictures=pictures)
     if os.path.exists(out_dir):
       old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old", dir=parent)
       os.rename(out_dir, os.path.join(old, "w"))

@@ -114,6 +114,10 @@ class GenomeImage:
   objects: List[List[str]]      # annotated names per region
   attributes: List[List[str]]   # annotated attributes per region
   classes: List[int]            # true class per region (not written)
+  partners: List[int] = dataclasses.field(default_factory=list)  # mixed-in region, -1 = background
+  mixes: List[float] = dataclasses.field(default_factory=list)   # mixing fraction m per region
+  true_attributes: List[List[int]] = dataclasses.field(default_factory=list)  # per region
+  layout: Optional["Layout"] = None   # svlr_tf.world.layout (image size and boxes)
 
 
 @dataclasses.dataclass
@@ -123,6 +127,9 @@ class VQAImage:
   proposal_owner: np.ndarray    # [K] int: index into instances, -1 = background
   instances: List[Instance]
   questions: List[Dict]         # raw questions (see _ask)
+  partners: Optional[np.ndarray] = None  # [K] int: mixed-in instance, -1 = background
+  mixes: Optional[np.ndarray] = None     # [K] float: mixing fraction m per proposal
+  layout: Optional["Layout"] = None      # svlr_tf.world.layout (image size and boxes)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -317,9 +324,10 @@ class Appearance:
             + self.cfg.nuisance_scale * rng.standard_normal(L) / np.sqrt(L))
 
   def region(self, own: np.ndarray, other: np.ndarray, scene: np.ndarray,
-             mix: Tuple[float, float], rng) -> np.ndarray:
+             mix: Tuple[float, float], rng) -> Tuple[np.ndarray, float]:
+    """(region latent, its mixing fraction m ~ Beta(mix))."""
     m = rng.beta(*mix)
-    return (1.0 - m) * own + m * other + scene
+    return (1.0 - m) * own + m * other + scene, float(m)
 
 
 # -- Genome --------------------------------------------------------------------
@@ -332,13 +340,17 @@ def genome_image(image_id: int, cfg: WorldConfig, classes: Classes,
   cls = rng.choice(len(classes.objects), n, p=classes.genome_weights)
   scene = look.scene(rng)
   insts = [look.instance(int(c), rng) for c in cls]
-  latents, names, attrs = [], [], []
+  latents, names, attrs, partners, mixes = [], [], [], [], []
   for i, inst in enumerate(insts):
     if n > 1 and rng.random() < 0.5:
-      other = insts[int(rng.choice([j for j in range(n) if j != i]))].latent
+      partner = int(rng.choice([j for j in range(n) if j != i]))
+      other = insts[partner].latent
     else:
-      other = look.background(rng)
-    latents.append(look.region(inst.latent, other, scene, cfg.genome_box_mix, rng))
+      partner, other = -1, look.background(rng)
+    latent, m = look.region(inst.latent, other, scene, cfg.genome_box_mix, rng)
+    latents.append(latent)
+    partners.append(partner)
+    mixes.append(m)
     name = classes.objects[inst.cls]
     hyper = classes.object_hypernyms.get(name, [])
     region_names = [name]
@@ -351,7 +363,8 @@ def genome_image(image_id: int, cfg: WorldConfig, classes: Classes,
             if rng.random() < cfg.attribute_annotated_prob]
     attrs.append(sorted(set(kept), key=kept.index))
   feats = backbone(np.stack(latents))
-  return GenomeImage(image_id, feats, names, attrs, [int(c) for c in cls])
+  return GenomeImage(image_id, feats, names, attrs, [int(c) for c in cls], partners,
+                     mixes, [list(inst.attributes) for inst in insts])
 
 
 # -- VQA -----------------------------------------------------------------------
@@ -391,21 +404,25 @@ def vqa_image(image_id: int, cfg: WorldConfig, classes: Classes, look: Appearanc
   owners = [owners[k] for k in keep][:K]
   owners += [-1] * (K - len(owners))
   owners = [int(o) for o in rng.permutation(owners)]
-  latents = []
+  latents, partners, mixes = [], [], []
   for o in owners:
-    if o < 0:
-      own = look.background(rng)
-      other = (instances[int(rng.integers(len(instances)))].latent
-               if rng.random() < 0.5 else look.background(rng))
-      latents.append(look.region(own, other, scene, cfg.proposal_mix, rng))
+    # (The order of the random draws is the one of the first generator version.)
+    own = look.background(rng) if o < 0 else instances[o].latent
+    others = (range(len(instances)) if o < 0 else
+              [j for j in range(len(instances)) if instances[j].cls != instances[o].cls])
+    if others and rng.random() < 0.5:
+      partner = (int(rng.integers(len(instances))) if o < 0
+                 else int(rng.choice(others)))
+      other = instances[partner].latent
     else:
-      others = [j for j in range(len(instances)) if instances[j].cls != instances[o].cls]
-      other = (instances[int(rng.choice(others))].latent
-               if others and rng.random() < 0.5 else look.background(rng))
-      latents.append(look.region(instances[o].latent, other, scene,
-                                 cfg.proposal_mix, rng))
+      partner, other = -1, look.background(rng)
+    latent, m = look.region(own, other, scene, cfg.proposal_mix, rng)
+    latents.append(latent)
+    partners.append(partner)
+    mixes.append(m)
   feats = backbone(np.stack(latents))
-  return VQAImage(image_id, feats, np.array(owners), instances, [])
+  return VQAImage(image_id, feats, np.array(owners), instances, [], np.array(partners),
+                  np.array(mixes))
 
 
 # -- questions -----------------------------------------------------------------
@@ -415,7 +432,9 @@ class QuestionMaker:
   """Asks VQA v1-style questions about a VQA image (templates -> raw questions).
 
   A raw question is a dict: question, question_type, answer_type, answer (the
-  truth), answers (10 human answers), choices (18), template, target (class).
+  most common human answer), answers (10 human answers), choices (18), template,
+  target (class), asks_about (the class the question is about if it is in the
+  image, else None: "is there a X" with X absent).
   """
 
   def __init__(self, cfg: WorldConfig, classes: Classes):
@@ -618,6 +637,12 @@ class QuestionMaker:
     question, truth, answer_type, plausible = made[:4]
     if len(made) > 4:  # the template chose its own target
       cls = made[4]
+    # The object the question is about, if it is in the image (grounding truth).
+    asks_about = self.classes.objects[cls]
+    if template == "this":
+      asks_about = self.classes.objects[img.instances[0].cls]
+    elif template in ("exists", "is_this") and truth == "no":
+      asks_about = None  # about an absent class
     plausible = [str(p) for p in plausible]
     humans = self._humans(truth, answer_type, plausible, rng)
     counts = {a: humans.count(a) for a in humans}
@@ -628,4 +653,4 @@ class QuestionMaker:
     return dict(question=question, question_type=question_type_of(question, self.types),
                 answer_type=answer_type, answer=answer, answers=humans,
                 choices=choices, label=choices.index(answer), template=template,
-                target=self.classes.objects[cls])
+                target=self.classes.objects[cls], asks_about=asks_about)
