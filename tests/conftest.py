@@ -7,6 +7,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _part_of_speech_backend():
+  """The project's default tagger needs WordNet 3.0 (README: apt-get install
+  wordnet-base wordnet-sense-index). Without it the tests run with the shipped
+  lexicon instead of failing at every world they generate."""
+  from svlr_tf import text
+  if text.wordnet() is None:
+    import warnings
+    warnings.warn("WordNet is not installed: tests use the 'shipped-lexicon' "
+                  "part-of-speech backend")
+    text.taggers.DEFAULT_BACKEND = "shipped-lexicon"
+  yield
+
+
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory):
   """Path of a prepared `tiny` embedded dataset (generated once)."""

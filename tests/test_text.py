@@ -5,6 +5,7 @@ import os
 import pytest
 
 from svlr_tf import text
+from svlr_tf.errors import DataError
 
 
 def _has_wordnet():
@@ -182,14 +183,15 @@ def test_lemmatize(backend):
 # ---------------------------------------------------------------- backends
 
 
-def test_pos_backend_is_reported_and_forced():
+def test_default_backend_is_fixed_and_others_are_explicit(monkeypatch):
   text.use_backend(None)
-  assert text.pos_backend() in text.BACKENDS
-  if text.pos_backend() != "nltk-perceptron":
-    assert text.pos_backend() == (
-        "wordnet-lexicon" if _has_wordnet() else "shipped-lexicon")
-    with pytest.raises(ValueError, match="perceptron"):
-      text.use_backend("nltk-perceptron")
+  assert text.taggers.DEFAULT_BACKEND == "wordnet-lexicon"
+  if _has_wordnet():  # the same default whatever else is installed
+    assert text.pos_backend() == "wordnet-lexicon"
+  monkeypatch.setattr(text.taggers, "nltk_has", lambda resource: False)
+  monkeypatch.setattr(text.taggers, "_perceptrons", {})
+  with pytest.raises(DataError, match="averaged_perceptron_tagger_eng"):
+    text.use_backend("nltk-perceptron")
   with pytest.raises(ValueError, match="unknown"):
     text.use_backend("stanford")
   text.use_backend("shipped-lexicon")
@@ -197,6 +199,57 @@ def test_pos_backend_is_reported_and_forced():
     assert text.pos_backend() == "shipped-lexicon"
   finally:
     text.use_backend(None)
+
+
+def _write_model(path, model):
+  import pickle
+  with open(path, "wb") as f:
+    pickle.dump(model, f, protocol=2)
+  import hashlib
+  return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_perceptron_2013_backend_reads_a_plain_pinned_model(tmp_path, monkeypatch):
+  if not _has_wordnet():
+    pytest.skip("WordNet is not available (/usr/share/wordnet absent)")
+  # A two-class model: "dog" is in the tag dictionary; any other word gets the
+  # class with the larger bias weight.
+  model = tmp_path / "model.pickle"
+  weights = {"bias": {"JJ": 1.0, "NN": 0.5}}
+  digest = _write_model(model, (weights, {"dog": "NN"}, {"JJ", "NN"}))
+  monkeypatch.setattr(text.taggers, "perceptron_2013_path", lambda: str(model))
+  monkeypatch.setattr(text.taggers, "_perceptrons", {})
+  monkeypatch.setattr(text.taggers, "PERCEPTRON_2013_SHA256", "0" * 64)
+  with pytest.raises(DataError, match="SHA-256"):
+    text.use_backend("perceptron-2013")
+  monkeypatch.setattr(text.taggers, "PERCEPTRON_2013_SHA256", digest)
+  text.use_backend("perceptron-2013")
+  try:
+    assert text.pos_backend() == "perceptron-2013"
+    assert text.pos_tag(["red", "dog"]) == [("red", "JJ"), ("dog", "NN")]
+    answer = text.analyze_answer("red dog")
+    assert (answer.nouns, answer.adjectives) == (["dog"], ["red"])
+  finally:
+    text.use_backend(None)
+
+
+def test_perceptron_2013_refuses_a_pickle_with_code(tmp_path, monkeypatch):
+  import os as os_module
+  model = tmp_path / "model.pickle"
+  digest = _write_model(model, (os_module.getcwd, {}, set()))
+  monkeypatch.setattr(text.taggers, "perceptron_2013_path", lambda: str(model))
+  monkeypatch.setattr(text.taggers, "_perceptrons", {})
+  monkeypatch.setattr(text.taggers, "PERCEPTRON_2013_SHA256", digest)
+  import pickle
+  with pytest.raises(pickle.UnpicklingError, match="refusing"):
+    text.use_backend("perceptron-2013")
+
+
+def test_perceptron_2013_missing_package_is_one_line(monkeypatch):
+  import importlib.util
+  monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+  with pytest.raises(DataError, match="textblob-aptagger==0.2.0"):
+    text.taggers.perceptron_2013_path()
 
 
 # ---------------------------------------------------------------- WordNet

@@ -87,11 +87,14 @@ def prepare_vocab(data_dir: str, word_vectors: str, feature_dim: int = 2048,
   store_dim, store_k = _store_shape(data_dir)
   writer = PreparedWriter(data_dir)
   writer.write_vocab(words, table)
-  writer.write_meta({
-      "source": "real", "simulated": False, "description": description,
-      "preset": None, "word_vectors": vectors.name,
-      "feature_dim": store_dim or feature_dim,
-      "regions_per_image": store_k or regions_per_image})
+  meta = {"source": "real", "simulated": False, "description": description,
+          "preset": None, "word_vectors": vectors.name,
+          "feature_dim": store_dim or feature_dim,
+          "regions_per_image": store_k or regions_per_image}
+  text_processing = os.path.join(data_dir, "vqa", "text_processing.json")
+  if os.path.exists(text_processing):  # written by tools.prepare_vqa
+    meta["pos_backend"] = read_json(text_processing).get("pos_backend")
+  writer.write_meta(meta)
   logging.info("vocab: %d words, %d-d vectors from %s", len(words), table.shape[1],
                vectors.name)
   return len(words)

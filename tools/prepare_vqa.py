@@ -42,6 +42,7 @@ from absl import flags, logging
 from svlr_tf import text
 from svlr_tf.data.prepared import NUM_HUMAN_ANSWERS, PreparedWriter
 from svlr_tf.errors import DataError
+from svlr_tf.files import atomic_write_json
 from tools._common import Progress, read_json, run_main
 
 FLAGS = flags.FLAGS
@@ -49,6 +50,7 @@ PAPER_HELDOUT = 12072
 PAPER_TRAIN_QUESTIONS = 248349
 DEFAULT_HELDOUT_FRACTION = PAPER_HELDOUT / PAPER_TRAIN_QUESTIONS
 NUM_CHOICES = 18
+TEXT_PROCESSING_FILE = "text_processing.json"
 FILE_NAMES = {
     "train_questions": "MultipleChoice_mscoco_train2014_questions.json",
     "train_annotations": "mscoco_train2014_annotations.json",
@@ -195,6 +197,7 @@ def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
     loaded[source] = (read_questions(questions_path),
                       read_annotations(annotations_path))
   writer = PreparedWriter(data_dir)
+  backend = text.pos_backend()  # fails here, before writing, if it cannot run
   sizes = {}
   for source, (questions, annotations) in loaded.items():
     if source == "train":
@@ -213,7 +216,13 @@ def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
       progress.done()
       for key, n in sorted(counts.items()):
         logging.info("vqa %s: %d %s (skipped)", split, n, key)
-  logging.info("VQA questions per split: %s", sizes)
+  if loaded:
+    # Which tagger made the nouns / adjectives / bins: tools.prepare_vocab copies
+    # it into meta.json.
+    atomic_write_json(os.path.join(data_dir, "vqa", TEXT_PROCESSING_FILE),
+                      {"pos_backend": backend})
+  logging.info("VQA questions per split: %s (part-of-speech backend %s)", sizes,
+               backend)
   return sizes
 
 
@@ -221,6 +230,7 @@ def main(argv):
   del argv
   if not FLAGS.data_dir:
     raise DataError(None, "--data_dir is required")
+  text.use_backend(FLAGS.pos_backend)
   paths = {}
   for key, name in FILE_NAMES.items():
     value = getattr(FLAGS, key) or (os.path.join(FLAGS.vqa_dir, name)
@@ -253,6 +263,9 @@ def define_flags() -> None:
                       "Also build the vocab at the end (needs classes.json): a "
                       "word2vec .bin(.gz) path or 'glove-6b-50d'.")
   flags.DEFINE_boolean("overwrite", False, "Redo splits whose files exist.")
+  flags.DEFINE_enum("pos_backend", text.taggers.DEFAULT_BACKEND, list(text.BACKENDS),
+                    "Part-of-speech backend for the nouns, adjectives and bins "
+                    "(docs/interpretations.md, entry 15); recorded in meta.json.")
 
 
 if __name__ == "__main__":

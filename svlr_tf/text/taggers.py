@@ -1,10 +1,25 @@
 """Part-of-speech tagging and lemmas, with a process-wide backend choice.
 
-Part-of-speech backends (:func:`pos_backend`), best first:
+The backend is an explicit choice, the same on every machine: the default is
+:data:`DEFAULT_BACKEND` whatever else is installed, and a backend that cannot
+run is a one-line error, never a silent fall-back (docs/interpretations.md,
+entry 15). Worlds and prepared data record it in ``meta.json``
+(``pos_backend``).
 
-- ``"nltk-perceptron"``: NLTK's averaged perceptron tagger, the paper's tagger,
-  when its data is installed (``nltk.download("averaged_perceptron_tagger_eng")``).
-- ``"wordnet-lexicon"``: a context-light lexicon tagger. Closed-class words
+Part-of-speech backends (:func:`pos_backend`):
+
+- ``"nltk-perceptron"``: NLTK's averaged perceptron tagger with NLTK's own
+  model, the paper's tagger, where its data is installed
+  (``nltk.download("averaged_perceptron_tagger_eng")``; no package registry
+  ships it, so it needs network once).
+- ``"perceptron-2013"``: NLTK's averaged perceptron tagger code
+  (``nltk.tag.PerceptronTagger``) with Matthew Honnibal's 2013 Penn Treebank
+  model, from which NLTK's tagger was ported, shipped by the PyPI package
+  ``textblob-aptagger==0.2.0`` (MIT licence; ``trontagger-0.1.0.pickle``, read
+  with an unpickler that admits only plain containers, checked by SHA-256).
+  Not NLTK's own model (it tags 2 of the 19 tokens of NLTK's tagger doctests
+  differently: "jumps" NNS, "red" NN); optional.
+- ``"wordnet-lexicon"`` (default): a context-light lexicon tagger. Closed-class words
   (determiners, pronouns, prepositions, auxiliaries, wh-words, numbers, ...) come from
   a fixed list; color words are adjectives; any other word takes the WordNet part of
   speech (noun, adjective, verb, adverb) with the largest score: the sum of
@@ -31,6 +46,11 @@ with :func:`register_cache`.
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from absl import logging
@@ -38,13 +58,23 @@ from absl import logging
 from svlr_tf.text.lexicon import (CLOSED_CLASS, COLOR_WORDS, NOMINAL_CONTEXT, NUMBER_RE,
                                   VERBAL_CONTEXT, WORD_RE, shipped_adjective_lemma,
                                   shipped_noun_lemma, shipped_tags)
+from svlr_tf.errors import DataError
 from svlr_tf.text.wordnet_corpus import nltk_has, wordnet
 
-BACKENDS = ("nltk-perceptron", "wordnet-lexicon", "shipped-lexicon")
+BACKENDS = ("perceptron-2013", "nltk-perceptron", "wordnet-lexicon",
+            "shipped-lexicon")
+DEFAULT_BACKEND = "wordnet-lexicon"
+
+# The 2013 model: package, file and digest (textblob-aptagger 0.2.0 on PyPI).
+PERCEPTRON_2013_PACKAGE = "textblob_aptagger"
+PERCEPTRON_2013_FILE = "trontagger-0.1.0.pickle"
+PERCEPTRON_2013_SHA256 = (
+    "1109164b3d28dce58f96b763128bab2fd8754c3921fd3330de2724ac6d1ada7c")
+PERCEPTRON_2013_INSTALL = "pip install textblob-aptagger==0.2.0"
 
 _forced_backend: Optional[str] = None
 _active_backend: Optional[str] = None
-_perceptron = None
+_perceptrons = {}
 
 # Caches that depend on the backend; cleared by use_backend.
 _backend_caches: List[Callable] = []
@@ -57,57 +87,102 @@ def register_cache(cached: Callable) -> Callable:
 
 
 def use_backend(name: Optional[str]) -> None:
-  """Forces a part-of-speech backend (one of :data:`BACKENDS`); None = automatic.
+  """Sets the part-of-speech backend (one of :data:`BACKENDS`); None = default.
 
-  Clears the per-word and per-text caches. Raises ValueError for an unknown or
-  unavailable backend.
+  Clears the per-word and per-text caches. Raises ValueError for an unknown
+  backend and DataError (naming the missing file) for one that cannot run
+  (the default is checked when it is first used, by :func:`pos_backend`).
   """
   global _forced_backend, _active_backend
   if name is not None and name not in BACKENDS:
     raise ValueError(f"unknown part-of-speech backend {name!r}; one of {BACKENDS}")
-  if name == "nltk-perceptron" and _load_perceptron() is None:
-    raise ValueError("the NLTK averaged perceptron tagger data is not installed")
-  if name == "wordnet-lexicon" and wordnet() is None:
-    raise ValueError("WordNet is not available")
+  if name is not None:
+    _check_available(name)
   _forced_backend = name
   _active_backend = None
   for cached in _backend_caches:
     cached.cache_clear()
 
 
-def _load_perceptron():
-  global _perceptron
-  if _perceptron is None:
-    if not (nltk_has("taggers/averaged_perceptron_tagger_eng/")
-            or nltk_has("taggers/averaged_perceptron_tagger/")):
-      return None
-    try:
+def _check_available(name: str) -> None:
+  """Raises DataError if backend ``name`` cannot run on this machine."""
+  if name in ("perceptron-2013", "nltk-perceptron"):
+    _load_perceptron(name)
+  if name != "shipped-lexicon" and wordnet() is None:
+    raise DataError(
+        "wordnet", f"the {name!r} part-of-speech backend needs WordNet 3.0 "
+        "(apt-get install wordnet-base wordnet-sense-index, or "
+        "nltk.download('wordnet'))")
+
+
+class _PlainUnpickler(pickle.Unpickler):
+  """Unpickles dicts, lists, tuples, strings, numbers and sets only."""
+
+  def find_class(self, module, name):
+    if module in ("builtins", "__builtin__") and name in ("set", "frozenset"):
+      return {"set": set, "frozenset": frozenset}[name]
+    raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def perceptron_2013_path() -> str:
+  """Path of the 2013 model file; DataError if its package is not installed."""
+  spec = importlib.util.find_spec(PERCEPTRON_2013_PACKAGE)  # not imported
+  if spec is None or not spec.submodule_search_locations:
+    raise DataError(PERCEPTRON_2013_FILE, "the 'perceptron-2013' part-of-speech "
+                    f"model is not installed ({PERCEPTRON_2013_INSTALL})")
+  return os.path.join(list(spec.submodule_search_locations)[0],
+                      PERCEPTRON_2013_FILE)
+
+
+def _read_perceptron_2013():
+  """NLTK's PerceptronTagger holding the 2013 model's weights."""
+  path = perceptron_2013_path()
+  try:
+    with open(path, "rb") as f:
+      raw = f.read()
+  except OSError as err:
+    raise DataError(path, f"cannot read the part-of-speech model ({err.strerror}; "
+                    f"{PERCEPTRON_2013_INSTALL})") from None
+  if hashlib.sha256(raw).hexdigest() != PERCEPTRON_2013_SHA256:
+    raise DataError(path, "is not the pinned part-of-speech model "
+                    f"(SHA-256 differs; {PERCEPTRON_2013_INSTALL})")
+  weights, tagdict, classes = _PlainUnpickler(io.BytesIO(raw),
+                                              encoding="latin1").load()
+  from nltk.tag.perceptron import PerceptronTagger
+  tagger = PerceptronTagger(load=False)
+  tagger.model.weights = weights
+  tagger.model.classes = tagger.classes = set(classes)
+  tagger.tagdict = tagdict
+  return tagger
+
+
+def _load_perceptron(name: str = "nltk-perceptron"):
+  """The perceptron tagger of backend ``name``; DataError if it cannot load."""
+  if name not in _perceptrons:
+    if name == "perceptron-2013":
+      _perceptrons[name] = _read_perceptron_2013()
+    else:
+      if not (nltk_has("taggers/averaged_perceptron_tagger_eng/")
+              or nltk_has("taggers/averaged_perceptron_tagger/")):
+        raise DataError("averaged_perceptron_tagger_eng", "NLTK's tagger data is "
+                        "not installed (nltk.download("
+                        "'averaged_perceptron_tagger_eng'))")
       from nltk.tag import PerceptronTagger
-      _perceptron = PerceptronTagger()
-    except Exception as err:
-      logging.warning("NLTK perceptron tagger could not be loaded: %s", err)
-      return None
-  return _perceptron
+      _perceptrons[name] = PerceptronTagger()
+  return _perceptrons[name]
 
 
 def pos_backend() -> str:
-  """Name of the active part-of-speech backend (logged once when chosen)."""
+  """Name of the part-of-speech backend in use (:data:`DEFAULT_BACKEND` unless
+  :func:`use_backend` chose another); logged once. DataError if it cannot run."""
   global _active_backend
   if _active_backend is None:
-    if _forced_backend is not None:
-      _active_backend = _forced_backend
-    elif _load_perceptron() is not None:
-      _active_backend = "nltk-perceptron"
-    elif wordnet() is not None:
-      _active_backend = "wordnet-lexicon"
-    else:
-      _active_backend = "shipped-lexicon"
+    name = _forced_backend or DEFAULT_BACKEND
+    _check_available(name)
+    _active_backend = name
     logging.info("svlr_tf.text: part-of-speech backend %r (lemmatizer: %s)",
                  _active_backend,
                  "WordNet" if wordnet() is not None else "shipped rules")
-    if _active_backend != "nltk-perceptron" and _forced_backend is None:
-      logging.info("For the paper's NLTK tagger run "
-                   "nltk.download('averaged_perceptron_tagger_eng').")
   return _active_backend
 
 
@@ -191,8 +266,9 @@ def _open_class_tags(word: str) -> Tuple[str, str, str]:
 def pos_tag(tokens: Sequence[str]) -> List[Tuple[str, str]]:
   """Penn Treebank tags of lowercased tokens with the active backend."""
   tokens = list(tokens)
-  if pos_backend() == "nltk-perceptron":
-    return list(_load_perceptron().tag(tokens))
+  backend = pos_backend()
+  if backend in ("perceptron-2013", "nltk-perceptron"):
+    return list(_load_perceptron(backend).tag(tokens))
   tagged = []
   previous = None
   for token in tokens:

@@ -385,6 +385,9 @@ def main(argv=None) -> int:
   parser.add_argument("--vqa-images", type=int, nargs=3, default=None,
                       metavar=("TRAIN", "HELDOUT", "TEST"))
   parser.add_argument("--genome-images", type=int, default=None)
+  parser.add_argument("--pos-backend", default=None, choices=text.BACKENDS,
+                      help="part-of-speech backend (default "
+                      f"{text.taggers.DEFAULT_BACKEND}; docs/interpretations.md 15)")
   args = parser.parse_args(argv)
   overrides = {}
   if args.vqa_images:
@@ -392,6 +395,7 @@ def main(argv=None) -> int:
   if args.genome_images:
     overrides["genome_images"] = args.genome_images
   try:
+    text.use_backend(args.pos_backend)
     generate(args.preset, args.out or default_root(args.preset), seed=args.seed,
              overwrite=args.overwrite, **overrides)
   except (DataError, FileExistsError) as e:

@@ -112,6 +112,9 @@ def test_prepare_vqa_then_vocab_gives_a_loadable_directory(tmp_path):
   for word in ("hydrant", "tennis", "racket", "café", "standing", "cats"):
     assert word in data.word_to_id
   assert data.meta["source"] == "real" and data.meta["simulated"] is False
+  # The tagger that made the nouns / adjectives / bins is recorded.
+  from svlr_tf import text
+  assert data.meta["pos_backend"] == text.pos_backend()
   assert data.feature_dim == 4 and data.regions_per_image == 3
   assert data.word_vectors.shape == (n, 6)
   split = data.load_vqa("test", max_question_words=8, max_answer_words=4,
