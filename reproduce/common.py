@@ -104,11 +104,15 @@ def overrides() -> Dict[str, Dict[str, Any]]:
 def setup_devices() -> None:
   """Checks cheap arguments before TensorFlow starts, then sets up devices."""
   from absl import logging
+  from svlr_tf.startup import import_tensorflow
+  # An explicit --verbosity=0 (INFO) or more shows TensorFlow's start-up log.
+  show_tf_log = FLAGS["verbosity"].present and FLAGS.verbosity >= 0
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
   if FLAGS.data_dir and not os.path.isdir(FLAGS.data_dir):
     fail(f"{FLAGS.data_dir}: no such directory (expected a prepared data directory, "
          "see docs/real_data.md)")
+  import_tensorflow(show_log=show_tf_log)
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
     split_cpu(FLAGS.cpu_devices)
@@ -200,18 +204,24 @@ def stale_note(grid) -> str:
 
 
 def run(main) -> None:
-  """absl's app.run, with bad data (DataError) reported as one line, exit 1."""
+  """absl's app.run; bad data, I/O faults (full disk, unreadable file, ...) and
+  TensorFlow errors are reported as one line (the last of the output), exit 1."""
   from absl import app
+  from svlr_tf.errors import one_line
 
   def checked_main(argv):
     try:
       return main(argv)
-    except DataError as e:
-      fail(str(e))
+    except Exception as e:  # pylint: disable=broad-except
+      message = one_line(e)
+      if message is None:
+        raise
+      fail(message)
 
   app.run(checked_main)
 
 
 def fail(message: str) -> None:
-  print(f"error: {message}", file=sys.stderr)
+  sys.stdout.flush()
+  print(f"error: {message}", file=sys.stderr, flush=True)
   sys.exit(1)

@@ -52,18 +52,30 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
 
 @contextlib.contextmanager
 def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
-  """Yields a temporary path beside ``path``; renamed onto it only on success."""
+  """Yields a temporary path beside ``path``; renamed onto it only on success.
+
+  An OSError (full disk, read-only directory, I/O error) names ``path``, the
+  destination, and leaves neither the temporary nor a changed ``path`` behind.
+  """
   directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                             suffix=".tmp" + suffix, dir=directory)
-  os.close(fd)
+  tmp = None
   try:
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp" + suffix, dir=directory)
+    os.close(fd)
     yield tmp
     os.replace(tmp, path)
+  except OSError as e:
+    name = e.filename
+    if name is None or name == tmp or (isinstance(name, str) and os.path.dirname(
+        os.path.abspath(name)) == directory):
+      raise OSError(e.errno, f"{e.strerror or e} while writing", path) from None
+    raise
   finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+    if tmp is not None and os.path.exists(tmp):
+      with contextlib.suppress(OSError):
+        os.remove(tmp)
 
 
 def json_default(x):

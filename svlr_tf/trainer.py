@@ -33,7 +33,7 @@ import tensorflow as tf
 import keras
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.multiple_choice import VQAEvaluation
@@ -81,8 +81,9 @@ class Trainer:
     self.log = log
     os.makedirs(workdir, exist_ok=True)
     # Both stores are opened for every experiment: the held-out evaluation reports
-    # VQA and recognition accuracy whatever the model was trained on.
-    self.stores = {name: FeatureStore(feature_store_path(data.data_dir, name))
+    # VQA and recognition accuracy whatever the model was trained on.  Each is
+    # verified (checksums, finite values) before its first use, once.
+    self.stores = {name: open_verified(feature_store_path(data.data_dir, name), log)
                    for name in ("vqa", "genome")}
     self._build()
 

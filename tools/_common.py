@@ -1,7 +1,7 @@
 """Small helpers shared by the command-line tools in ``tools/``.
 
-- :func:`run_main`: ``app.run`` wrapper that turns a :class:`DataError` into one
-  line on stderr and exit status 1 (no traceback).
+- :func:`run_main`: ``app.run`` wrapper that turns a :class:`DataError`, an I/O
+  fault or a TensorFlow error into one line on stderr and exit status 1.
 - :class:`Progress`: periodic ``name: done/total (rate/s)`` lines.
 - :func:`read_json`, :func:`atomic_write_json`, :func:`atomic_write_lines`,
   :func:`atomic_path`: reading with one-line errors and atomic writing (a
@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Optional
 import numpy as np
 from absl import app, logging
 
-from svlr_tf.errors import DataError
+from svlr_tf.errors import DataError, one_line
 from svlr_tf.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exported
                            read_json)
 
@@ -34,8 +34,12 @@ def run_main(main: Callable[[list], Any]) -> None:
   def wrapped(argv):
     try:
       return main(argv)
-    except DataError as err:
-      print(f"error: {err}", file=sys.stderr)
+    except Exception as err:  # pylint: disable=broad-except
+      message = one_line(err)
+      if message is None:
+        raise
+      sys.stdout.flush()
+      print(f"error: {message}", file=sys.stderr, flush=True)
       sys.exit(1)
 
   app.run(wrapped)

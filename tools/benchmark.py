@@ -757,6 +757,8 @@ def settings_from_flags() -> Settings:
 
 def main(argv):
   del argv
+  from svlr_tf.startup import import_tensorflow
+  import_tensorflow()  # its C++ start-up log hidden
   settings = settings_from_flags()
   if FLAGS.memory_child:
     config = settings.config()

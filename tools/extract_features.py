@@ -99,7 +99,8 @@ class RegionFeatureExtractor:
 
   def __init__(self, backbone: str = "resnet50", weights: Optional[str] = "imagenet",
                batch_size: int = 128, crop_size: int = 224):
-    import tensorflow as tf
+    from svlr_tf.startup import import_tensorflow
+    tf = import_tensorflow()  # its C++ start-up log hidden
     from keras.applications import resnet
     self.batch_size = batch_size
     self.crop_size = crop_size

@@ -28,6 +28,7 @@ serve ``regions`` (views) and ``verify``.
 
 from __future__ import annotations
 
+import errno
 import io
 import mmap
 import os
@@ -469,7 +470,12 @@ class FeatureStore:
     offset = self._data_offset[shard] + row * self.dim * 2
     done = 0
     while done < len(view):  # a regular file returns short only at its end
-      got = os.preadv(self._fds[shard], [view[done:]], offset + done)
+      try:
+        got = os.preadv(self._fds[shard], [view[done:]], offset + done)
+      except OSError as e:  # EIO from a failing disk, ESTALE from NFS, ...
+        raise DataError(os.path.join(self.path, shard_name(shard)),
+                        f"cannot read at byte {offset + done}: {e.strerror} "
+                        f"[{errno.errorcode.get(e.errno, e.errno)}]") from None
       if got <= 0:
         raise DataError(os.path.join(self.path, shard_name(shard)),
                         f"shard ends at byte {offset + done} (truncated while open)")
@@ -523,16 +529,45 @@ class FeatureStore:
   # -- integrity -------------------------------------------------------------
 
   def verify(self) -> None:
-    """Recomputes every shard's crc32; DataError naming the corrupt shard."""
+    """Reads every shard: its crc32 and that every feature is finite.
+
+    Raises:
+      DataError naming the shard: a non-finite feature (with its image and row),
+      or a checksum mismatch (corrupt shard).
+    """
     for i, mm in enumerate(self._shards):
-      flat = np.asarray(mm).reshape(-1).view(np.uint8)
-      crc = 0
-      for a in range(0, flat.size, _CRC_CHUNK_BYTES):
-        crc = zlib.crc32(flat[a:a + _CRC_CHUNK_BYTES], crc)
+      path = os.path.join(self.path, shard_name(i))
+      flat = np.asarray(mm).reshape(-1)
+      crc, bad = 0, None
+      chunk = _CRC_CHUNK_BYTES // 2
+      for a in range(0, flat.size, chunk):
+        part = flat[a:a + chunk]
+        crc = zlib.crc32(part.view(np.uint8), crc)
+        if bad is None:
+          finite = np.isfinite(part)
+          if not finite.all():
+            bad = a + int(np.argmin(finite))
       self.release_pages()  # reading every shard must not keep it resident
-      if crc != int(self._shard_crc[i]):
-        raise DataError(os.path.join(self.path, shard_name(i)),
-                        "checksum mismatch (corrupt shard)")
+      crc_ok = crc == int(self._shard_crc[i])
+      if bad is not None:
+        raise DataError(path, self._describe_row(i, bad // self.dim) +
+                        " has a non-finite (NaN or inf) feature" +
+                        ("" if crc_ok else "; checksum mismatch (corrupt shard)"))
+      if not crc_ok:
+        raise DataError(path, "checksum mismatch (corrupt shard)")
+
+  def _describe_row(self, shard: int, row: int) -> str:
+    """``"image <id> row <r>"`` of row ``row`` of a shard (for error messages)."""
+    width = self._count if self.rows_per_image is None else np.full(
+        len(self._count), self.rows_per_image)
+    hit = np.flatnonzero((self._shard == shard) & (self._start <= row) &
+                         (row < self._start + width))
+    if not len(hit):
+      return f"row {row} (no image)"
+    p = int(hit[0])
+    r = row - int(self._start[p])
+    padding = " (padding)" if r >= int(self._count[p]) else ""
+    return f"image {int(self.image_ids[p])} row {r}{padding}"
 
   def __repr__(self) -> str:
     return (f"FeatureStore({self.path!r}, images={len(self)}, dim={self.dim}, "

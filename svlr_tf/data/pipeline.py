@@ -22,7 +22,7 @@ import tensorflow as tf
 from svlr_tf.config import DataConfig, ExperimentConfig
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
-from svlr_tf.errors import DataError
+from svlr_tf.errors import DataError, note_pipeline_error
 
 _RECOGNITION_TASK, _VQA_TASK = 0, 1
 
@@ -62,8 +62,15 @@ def _numpy_batches(gather, spec: Dict[str, tuple]):
   """
   keys = tuple(spec)
 
+  def noted_gather(indices):
+    try:
+      return gather(indices)
+    except Exception as e:  # reaches the caller as a TF error: keep the original
+      note_pipeline_error(e)
+      raise
+
   def to_batch(indices):
-    out = tf.numpy_function(gather, [indices], [spec[k][0] for k in keys],
+    out = tf.numpy_function(noted_gather, [indices], [spec[k][0] for k in keys],
                             stateful=False)
     for t, key in zip(out, keys):
       t.set_shape(spec[key][1])

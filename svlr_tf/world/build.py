@@ -15,6 +15,7 @@ a temporary directory next to ``out_dir`` and renamed into place.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -28,6 +29,7 @@ import numpy as np
 
 from svlr_tf import text
 from svlr_tf.errors import DataError
+from svlr_tf.workdir import exclusive_lock
 from svlr_tf.world import layout, picture, simulate
 from svlr_tf.presets import world_config
 from svlr_tf.world.config import WorldConfig
@@ -319,10 +321,15 @@ def generate(preset: str, out_dir, seed: int = 0, overwrite: bool = False,
   """
   cfg = world_config(preset, **overrides)
   out_dir = os.path.abspath(os.fspath(out_dir))
+  with world_lock(out_dir):
+    return _generate_locked(cfg, preset, out_dir, seed, overwrite, verbose, pictures)
+
+
+def _generate_locked(cfg, preset: str, out_dir: str, seed: int, overwrite: bool,
+                     verbose: bool, pictures: bool) -> str:
   if os.path.exists(out_dir) and not overwrite:
     raise FileExistsError(f"{out_dir} exists (use overwrite=True).")
   parent = os.path.dirname(out_dir)
-  os.makedirs(parent, exist_ok=True)
   t0 = time.time()
   world = simulate_world(cfg, seed, verbose)
   tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp", dir=parent)
@@ -341,6 +348,20 @@ def generate(preset: str, out_dir, seed: int = 0, overwrite: bool = False,
   _progress(f"world {preset!r} (seed {seed}) in {out_dir} ({time.time() - t0:.1f}s)",
             verbose)
   return out_dir
+
+
+@contextlib.contextmanager
+def world_lock(out_dir: str):
+  """One process generates a world at a time: an exclusive lock beside ``out_dir``
+  (``.<name>.lock``; the directory itself is replaced by a rename).  With the lock
+  held, the partial directories of a generation that was killed are removed."""
+  parent, name = os.path.split(os.path.abspath(out_dir))
+  os.makedirs(parent, exist_ok=True)
+  with exclusive_lock(os.path.join(parent, f".{name}.lock"), f"world {out_dir}"):
+    for entry in os.listdir(parent):
+      if entry.startswith((f".{name}.tmp", f".{name}.old")):
+        shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+    yield
 
 
 def default_root(preset: str) -> str:
@@ -373,7 +394,10 @@ def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
   data_dir = os.path.abspath(root or default_root(preset))
   if world_is_current(data_dir, preset, seed):
     return data_dir
-  return generate(preset, data_dir, seed=seed, overwrite=True, verbose=verbose)
+  with world_lock(data_dir):  # another process may have generated it meanwhile
+    if world_is_current(data_dir, preset, seed):
+      return data_dir
+    return generate(preset, data_dir, seed=seed, overwrite=True, verbose=verbose)
 
 
 def main(argv=None) -> int:
