@@ -549,12 +549,12 @@ class FeatureStore:
             bad = a + int(np.argmin(finite))
       self.release_pages()  # reading every shard must not keep it resident
       crc_ok = crc == int(self._shard_crc[i])
+      problems = [] if crc_ok else ["checksum mismatch (corrupt shard)"]
       if bad is not None:
-        raise DataError(path, self._describe_row(i, bad // self.dim) +
-                        " has a non-finite (NaN or inf) feature" +
-                        ("" if crc_ok else "; checksum mismatch (corrupt shard)"))
-      if not crc_ok:
-        raise DataError(path, "checksum mismatch (corrupt shard)")
+        problems.append(f"{self._describe_row(i, bad // self.dim)} has a non-finite "
+                        "(NaN or inf) feature")
+      if problems:
+        raise DataError(path, "; ".join(problems))
 
   def _describe_row(self, shard: int, row: int) -> str:
     """``"image <id> row <r>"`` of row ``row`` of a shard (for error messages)."""

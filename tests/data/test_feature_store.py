@@ -150,7 +150,9 @@ def test_corrupt_shard_found_by_verify(padded_store):
   store = FeatureStore(path)  # same size: only the checksum can tell
   with pytest.raises(DataError) as e:
     store.verify()
-  assert str(e.value) == f"{shard}: checksum mismatch (corrupt shard)"
+  # 7f7f is a float16 NaN: the message also says where.
+  assert str(e.value) == (f"{shard}: checksum mismatch (corrupt shard); image 63 row 4 "
+                          "has a non-finite (NaN or inf) feature")
 
 
 def test_corrupt_index(padded_store):

@@ -167,6 +167,7 @@ def test_ensure_world_reuses_and_regenerates(tmp_path):
   assert not world_is_current(d, "tiny")
   ensure_world("tiny", str(tmp_path / "w"), verbose=False)
   assert world_is_current(d, "tiny")
-  assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no temp dirs left
+  # No temp dirs left (the generation lock file .w.lock stays, by design).
+  assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == [".w.lock"]
   with pytest.raises(FileExistsError):
     generate("tiny", d, verbose=False)
