@@ -396,3 +396,20 @@ def test_missing_split(prepared):
   root, _ = prepared
   with pytest.raises(DataError, match="vqa/nope.jsonl: missing file"):
     PreparedData(root).load_vqa("nope", 3, 2, 18)
+
+
+def test_cache_sees_an_edit_that_keeps_size_and_mtime(prepared):
+  """The parse-cache key includes the inode and ctime: an in-place edit with the
+  size and the mtime restored (touch -r) is parsed again, not served stale."""
+  root, _ = prepared
+  path = os.path.join(root, "vqa", "train.jsonl")
+  first = PreparedData(root).load_vqa("train", 3, 2, 18)
+  old = first.questions[0]
+  new = old.replace("dog", "cat")
+  assert new != old and len(new) == len(old)
+  st = os.stat(path)
+  _rewrite_line(path, 1, lambda line: line.replace(json.dumps(old), json.dumps(new)))
+  os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+  assert os.path.getsize(path) == st.st_size
+  again = PreparedData(root).load_vqa("train", 3, 2, 18)
+  assert again.questions[0] == new

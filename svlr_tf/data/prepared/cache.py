@@ -1,7 +1,7 @@
 """The ``.npz`` cache of a parsed split, kept next to its JSONL file.
 
-The cache key holds the parse parameters and the size and mtime of the JSONL,
-vocab.json and classes.json; a stale or broken cache is parsed again, never an
+The cache key holds the parse parameters and the size, mtime, ctime and inode of
+the JSONL, vocab.json and classes.json; a stale or broken cache is parsed again, never an
 error.
 """
 
@@ -24,7 +24,10 @@ def cache_path(data_dir: str, jsonl: str, params: Dict[str, Any]) -> Tuple[str, 
   """(cache file of ``jsonl`` parsed with ``params``, its key)."""
   deps = [jsonl, os.path.join(data_dir, "vocab.json"),
           os.path.join(data_dir, "classes.json")]
-  stats = [(os.path.getsize(p), os.stat(p).st_mtime_ns) for p in deps]
+  # Size and mtime alone miss an edit that restores both (touch -r); any write
+  # changes the ctime, and a replaced file has another inode.
+  stats = [(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+           for st in map(os.stat, deps)]
   key = json.dumps({"v": CACHE_VERSIONS[params["kind"]], "params": params,
                     "stats": stats},
                    sort_keys=True)
