@@ -109,9 +109,6 @@ def setup_devices() -> None:
   show_tf_log = FLAGS["verbosity"].present and FLAGS.verbosity >= 0
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
-  if FLAGS.data_dir and not os.path.isdir(FLAGS.data_dir):
-    fail(f"{FLAGS.data_dir}: no such directory (expected a prepared data directory, "
-         "see docs/real_data.md)")
   import_tensorflow(show_log=show_tf_log)
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
@@ -135,6 +132,18 @@ def resolve_data(preset: str, data_dir):
 Setup = collections.namedtuple("Setup", "data strategy dataset")
 
 
+def _lock_workdir_until_exit() -> None:
+  """One entry point per --workdir at a time (the lock ends with the process);
+  stale temporaries of an interrupted run are removed once it is held."""
+  from svlr_tf.workdir import lock_workdir
+  lock = lock_workdir(FLAGS.workdir, log=lambda line: print(line, flush=True))
+  lock.__enter__()
+  _held_locks.append(lock)
+
+
+_held_locks = []
+
+
 def start(title: str) -> Setup:
   """Devices, data and strategy from the flags; prints the run's header line.
 
@@ -145,6 +154,15 @@ def start(title: str) -> Setup:
     preset_config(FLAGS.preset).replace(**overrides())
   except (ValueError, TypeError) as e:
     fail(f"config override: {e}")
+  if FLAGS["data_dir"].present and not FLAGS.data_dir:
+    fail("--data_dir is empty (give a prepared data directory, or leave the flag "
+         "out for the embedded dataset)")
+  if FLAGS.data_dir and not os.path.isdir(FLAGS.data_dir):
+    fail(f"{FLAGS.data_dir}: no such directory (expected a prepared data directory, "
+         "see docs/real_data.md)")
+  if not FLAGS.workdir:
+    fail("--workdir is empty")
+  _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
   data = resolve_data(FLAGS.preset, FLAGS.data_dir)
@@ -210,6 +228,9 @@ def run(main) -> None:
   from svlr_tf.errors import one_line
 
   def checked_main(argv):
+    if len(argv) > 1:
+      fail(f"unexpected argument(s) {' '.join(argv[1:])!r} (every option is a flag: "
+           "--name=value; see --help)")
     try:
       return main(argv)
     except Exception as e:  # pylint: disable=broad-except

@@ -23,6 +23,7 @@ from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.provenance import provenance, stale_reason
 from svlr_tf.task import data_dims
 from svlr_tf.trainer import Trainer
+from svlr_tf.workdir import lock_workdir
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
@@ -83,7 +84,20 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   moved to ``<workdir>.stale`` and trained again.
   The test predictions are also written in the official VQA results format to
   ``<workdir>/vqa_test_results.json`` (and ``zero_shot_test_results.json``).
+  The run holds the lock of ``workdir`` (``svlr_tf.workdir``): a second process
+  on the same directory stops with a one-line error naming this one.
   """
+  with lock_workdir(workdir, log):  # one process per run directory
+    cached = _finished_run(config, workdir, log, zero_shot, retrain_stale)
+  if cached is not None:
+    return cached
+  with lock_workdir(workdir, log):
+    return _train_and_test(config, data, workdir, strategy, log, zero_shot)
+
+
+def _finished_run(config, workdir, log, zero_shot, retrain_stale) -> Optional[dict]:
+  """The results of a finished run of ``config``, or None (a stale run that is to
+  be retrained is moved aside first)."""
   results_path = os.path.join(workdir, "results.json")
   if os.path.exists(results_path):
     cached = read_json(results_path)
@@ -101,6 +115,11 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
             + (f"\n  WARNING stale results: {stale}; rerun with --retrain_stale to "
                "retrain" if stale else ""))
         return dict(cached, reused=True, **({"stale": stale} if stale else {}))
+  return None
+
+
+def _train_and_test(config, data, workdir, strategy, log, zero_shot) -> dict:
+  results_path = os.path.join(workdir, "results.json")
   trainer = Trainer(config, data, workdir, strategy=strategy, log=log)
   fit = trainer.fit()
   trainer.restore_best()

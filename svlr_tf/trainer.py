@@ -13,8 +13,12 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
   the data of a segment depends only on its first step, follows exactly the same
   trajectory as an uninterrupted run (bit-exact with op determinism enabled).
 * Model selection: after every ``eval_every`` steps the held-out split is evaluated
-  (VQA accuracy for runs with VQA, object accuracy on Genome val otherwise); the best
-  weights are kept in ``<workdir>/best``.
+  (VQA accuracy for runs with VQA, object accuracy on Genome val otherwise); every
+  evaluation is kept in ``<workdir>/evaluations.json`` and the best weights in
+  ``<workdir>/best``.
+* Damage (docs/guarantees.md): an unreadable latest checkpoint is skipped for the
+  previous one (said); a missing or unreadable best checkpoint is taken again from
+  the training checkpoint of the step the evaluations select, or is an error.
 * TensorBoard: ``<workdir>/train`` (losses, learning rate, steps/s) and
   ``<workdir>/validation`` (held-out VQA accuracy overall and per question type,
   recognition accuracy, images of the attention over regions).
@@ -32,6 +36,8 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
+                                 restore_newest_readable)
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
@@ -80,6 +86,7 @@ class Trainer:
     self.strategy = strategy or tf.distribute.get_strategy()
     self.log = log
     os.makedirs(workdir, exist_ok=True)
+    self.history = EvaluationHistory(workdir)
     # Both stores are opened for every experiment: the held-out evaluation reports
     # VQA and recognition accuracy whatever the model was trained on.  Each is
     # verified (checksums, finite values) before its first use, once.
@@ -137,19 +144,23 @@ class Trainer:
     """
     cfg = self.config
     config_path = os.path.join(self.workdir, "config.json")
-    if self.manager.latest_checkpoint and os.path.exists(config_path):
+    if checkpoint_steps(self.manager.directory) and os.path.exists(config_path):
       _check_same_run(read_json(config_path), cfg.to_dict(), config_path)
-    atomic_write_json(config_path, cfg.to_dict(), indent=2)
-    if self.manager.latest_checkpoint:
-      self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-      best_recognition = self.best_managers["recognition"].latest_checkpoint
-      if best_recognition:
-        tf.train.Checkpoint(best_recognition=self.best_recognition).restore(
-            best_recognition).expect_partial()
-      self.log(f"[{cfg.name}] resumed from {self.manager.latest_checkpoint} "
-               f"at step {int(self.step.numpy())}")
-    train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
     total_steps = cfg.train.steps
+    # The newest readable checkpoint (an unreadable latest one is skipped, said).
+    restored = restore_newest_readable(self.checkpoint, self.manager.directory,
+                                       self._say)
+    if restored is not None:
+      if restored > total_steps:
+        raise DataError(self.workdir, f"holds a model trained for {restored} steps, "
+                        f"more than the {total_steps} asked for: a shorter run is "
+                        "trained in a new --workdir, never taken from a longer one")
+      self.history.forget_after(restored)  # evaluations after it are redone
+      self._restore_best_recognition(restored)
+      self.log(f"[{cfg.name}] resumed from {self.manager.directory}/ckpt-{restored} "
+               f"at step {restored}")
+    atomic_write_json(config_path, cfg.to_dict(), indent=2)
+    train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
     step = int(self.step.numpy())
     every = max(1, cfg.train.checkpoint_every)
     t0, steps_done = time.time(), 0
@@ -183,11 +194,30 @@ class Trainer:
         self._select(step)
       self.manager.save(checkpoint_number=step)
     train_writer.flush()
-    if self.best_manager.latest_checkpoint is None:
-      self._select(step, force=True)
-    return {"best_step": int(self.best_step.numpy()),
-            "best_metric": float(self.best_metric.numpy()),
+    if not len(self.history):  # a work directory from before the history was kept
+      if self.best_manager.latest_checkpoint is None:
+        self._select(step, force=True)
+      return {"best_step": int(self.best_step.numpy()),
+              "best_metric": float(self.best_metric.numpy()),
+              "selection_metric": self.selection_metric, "steps": step}
+    best_step, best_metric = self.history.best(self.selection_metric)
+    return {"best_step": best_step, "best_metric": best_metric,
             "selection_metric": self.selection_metric, "steps": step}
+
+  def _say(self, line: str) -> None:
+    self.log(f"[{self.config.name}] {line}")
+
+  def _restore_best_recognition(self, step: int) -> None:
+    """The best Genome val object accuracy up to ``step``: from the kept
+    evaluations, or (older work directories) from its checkpoint."""
+    best = self.history.best("val_object_accuracy", up_to=step)
+    if best is not None:
+      self.best_recognition.assign(best[1])
+      return
+    path = self.best_managers["recognition"].latest_checkpoint
+    if path:
+      tf.train.Checkpoint(best_recognition=self.best_recognition).restore(
+          path).expect_partial()
 
   @property
   def selection_metric(self) -> str:
@@ -215,6 +245,10 @@ class Trainer:
         self.log(f"[{self.config.name}] step {step}: val object accuracy "
                  f"{rec['object_accuracy']:.2f}, attribute {rec['attribute_accuracy']:.2f}")
     writer.flush()
+    record = {"val_object_accuracy": rec["object_accuracy"],
+              "val_attribute_accuracy": rec["attribute_accuracy"]}
+    record[self.selection_metric] = metric
+    self.history.record(step, record)
     if force or metric > float(self.best_metric.numpy()):
       self.best_metric.assign(metric)
       self.best_step.assign(step)
@@ -225,7 +259,46 @@ class Trainer:
 
   def restore_best(self, kind: str = "selection"):
     """Loads the best weights: ``selection`` (the experiment's held-out metric) or
-    ``recognition`` (Genome val object accuracy). Returns the checkpoint path."""
+    ``recognition`` (Genome val object accuracy). Returns the checkpoint path.
+
+    The step comes from the kept evaluations (``evaluations.json``).  A best
+    checkpoint that is missing, unreadable or of another step is replaced by the
+    training checkpoint of the selected step when that is still kept (said so);
+    otherwise it is an error, never another step's weights.
+    """
+    metric = self.selection_metric if kind == "selection" else "val_object_accuracy"
+    directory = self.best_managers[kind].directory
+    best = self.history.best(metric)
+    if best is None:
+      return self._restore_best_without_history(kind)
+    step, value = best
+    path = os.path.join(directory, f"ckpt-{step}")
+    problem = "is missing"
+    if step in checkpoint_steps(directory):
+      try:
+        self.best_checkpoint.restore(path).expect_partial()
+        return path
+      except Exception as err:  # pylint: disable=broad-except
+        problem = f"is unreadable ({err.__class__.__name__})"
+    kept = os.path.join(self.manager.directory, f"ckpt-{step}")
+    if step in checkpoint_steps(self.manager.directory):
+      try:
+        tf.train.Checkpoint(model=self.model).restore(kept).expect_partial()
+      except Exception:  # pylint: disable=broad-except
+        pass
+      else:
+        self._say(f"best checkpoint {path} {problem}; step {step} ({metric} "
+                  f"{value}, from {self.history.path}) restored from {kept} and "
+                  "kept again as the best")
+        self.best_managers[kind].save(checkpoint_number=step)
+        return kept
+    raise DataError(directory, f"the best checkpoint ckpt-{step} {problem}; the kept "
+                    f"evaluations select step {step} ({metric} {value}) whose weights "
+                    f"are no longer kept: delete {self.workdir} and train again")
+
+  def _restore_best_without_history(self, kind: str):
+    """Work directories from before ``evaluations.json``: the best directories as
+    they are."""
     path = self.best_managers[kind].latest_checkpoint
     if path is None and kind == "recognition":
       # Work directories from before svlr_tf kept this second selection.
@@ -233,7 +306,8 @@ class Trainer:
                f"{self.workdir}; using the experiment's own selection")
       path = self.best_managers["selection"].latest_checkpoint
     if path is None:
-      raise FileNotFoundError(f"{self.workdir}: no {kind} checkpoint; train first.")
+      raise DataError(self.workdir, f"no {kind} checkpoint and no evaluations.json; "
+                      "train first")
     self.best_checkpoint.restore(path).expect_partial()
     return path
 

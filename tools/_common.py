@@ -32,6 +32,10 @@ def run_main(main: Callable[[list], Any]) -> None:
   """Runs an absl ``main``; a DataError becomes ``"<path>: <problem>"`` + exit 1."""
 
   def wrapped(argv):
+    if len(argv) > 1:
+      print(f"error: unexpected argument(s) {' '.join(argv[1:])!r} (every option is "
+            "a flag: --name=value; see --help)", file=sys.stderr, flush=True)
+      sys.exit(1)
     try:
       return main(argv)
     except Exception as err:  # pylint: disable=broad-except
