@@ -4,9 +4,10 @@ r"""Every result of the paper on the embedded default, then the report.
     python -m reproduce.all --modules table4,report # a subset, in this order
 
 Runs each reproduce module in its own process (each has its own flags), in an
-order that lets later modules reuse earlier runs: Table 1 first (its Joint SVLR
-and Genome-only runs are reused by the pre-training ablation, Table 4 and the
-attention modules), then the others, then ``reproduce.report``.  Resumable: stop it
+order that lets later modules reuse earlier runs: Table 1 first, whose Genome-only
+and Joint SVLR runs the zero-shot, pre-training, Table 4, Table 2, attention and
+Fig. 5 modules reuse (zero-shot, Table 2, attention and Fig. 5 work in Table 1's
+directory), then the ablation, then ``reproduce.report``.  Resumable: stop it
 at any time and run it again; finished runs are read back, an interrupted run
 continues from its last checkpoint.  A module that fails is reported and the next
 one runs; the exit status is 1 if any failed.  Prints and writes
@@ -30,16 +31,17 @@ flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"], "Preset.")
 flags.DEFINE_integer("seeds", None, "Seeds per module (default: each module's own).")
 flags.DEFINE_integer("steps", None, "Training steps per run (default: the preset's).")
 
-# (module, extra arguments given the runs root): the order matters (reuse).
+# (module, its --workdir under the runs root, the runs it reuses under the runs
+# root, if it has a --runs flag): the order matters (later modules reuse runs).
 MODULES = (
-    ("table1", lambda root: []),
-    ("zero_shot", lambda root: []),
-    ("pretraining", lambda root: ["--runs", os.path.join(root, "table1")]),
-    ("table4", lambda root: ["--runs", os.path.join(root, "table1")]),
-    ("fig5", lambda root: []),
-    ("ablation", lambda root: []),
-    ("table2", lambda root: []),
-    ("attention", lambda root: []),
+    ("table1", "table1", None),
+    ("zero_shot", "table1", None),    # reuses Table 1's Genome-only runs
+    ("pretraining", "pretraining", "table1"),
+    ("table4", "table4", "table1"),
+    ("table2", "table1", None),       # works in Table 1's directory, reusing its runs
+    ("attention", "table1", None),
+    ("fig5", "table1", None),         # reuses Table 1's Genome-only runs
+    ("ablation", "ablation", None),
 )
 
 
@@ -52,11 +54,14 @@ def available(name: str) -> bool:
   return importlib.util.find_spec(f"reproduce.{name}") is not None
 
 
-def command(name: str, extra) -> list:
+def command(name: str) -> list:
   if name == "report":
     return [sys.executable, "-m", "reproduce.report", "--runs_root", FLAGS.runs_root]
+  workdir, runs = {m: (w, r) for m, w, r in MODULES}[name]
   args = [sys.executable, "-m", f"reproduce.{name}", "--preset", FLAGS.preset,
-          "--workdir", os.path.join(FLAGS.runs_root, name)] + extra(FLAGS.runs_root)
+          "--workdir", os.path.join(FLAGS.runs_root, workdir)]
+  if runs:
+    args += ["--runs", os.path.join(FLAGS.runs_root, runs)]
   if FLAGS.seeds is not None:
     args += ["--seeds", str(FLAGS.seeds)]
   if FLAGS.steps is not None:
@@ -66,13 +71,12 @@ def command(name: str, extra) -> list:
 
 def main(argv):
   del argv
-  known = [m for m, _ in MODULES] + ["report"]
+  known = [m for m, _, _ in MODULES] + ["report"]
   chosen = FLAGS.modules or known
   unknown = [m for m in chosen if m not in known]
   if unknown:
     print(f"error: --modules: unknown {unknown}; known: {known}", file=sys.stderr)
     sys.exit(1)
-  extras = dict(MODULES)
   plan = [m for m in known if m in chosen]
   timings, failed, t0 = {}, [], time.time()
   for name in plan:
@@ -80,7 +84,7 @@ def main(argv):
       print(f"== reproduce.{name}: not in this version, skipped", flush=True)
       timings[name] = None
       continue
-    args = command(name, extras.get(name))
+    args = command(name)
     print(f"== reproduce.{name} [{_duration(time.time() - t0)} elapsed]: "
           f"{' '.join(args[1:])}", flush=True)
     start = time.time()

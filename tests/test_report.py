@@ -53,13 +53,13 @@ def fake_runs(root):
                 "vqa0_genome2": {"genome_only_accuracy": 50.0, "change": -0.5,
                                  "classes": 4}},
       "vqa_favoured_classes": {"classes": [], "genome_only_accuracy": None}})
-  os.makedirs(f"{root}/attention")
-  with open(f"{root}/attention/index.md", "w") as f:
+  os.makedirs(f"{root}/table1/attention")
+  with open(f"{root}/table1/attention/index.md", "w") as f:
     f.write("# pictures\n")
   fig = draw.new_figure()
   fig.axes[0].plot([0, 1], [0, 1])
-  draw.save_png(fig, f"{root}/attention/q1.png")
-  with open(f"{root}/attention/broken.png", "wb") as f:
+  draw.save_png(fig, f"{root}/table1/attention/q1.png")
+  with open(f"{root}/table1/attention/broken.png", "wb") as f:
     f.write(b"not a png")
 
 
@@ -90,4 +90,16 @@ def test_report_links_only_valid_pngs_and_names_missing_results(tmp_path):
   assert "`python -m reproduce.table4`" in text
   assert "`python -m reproduce.pretraining`" in text
   assert "simulated" in text
-  assert not figures.is_png(f"{root}/attention/broken.png")
+  assert not figures.is_png(f"{root}/table1/attention/broken.png")
+
+
+def test_report_finds_results_written_in_table1s_directory(tmp_path):
+  # reproduce.all runs fig5 in Table 1's directory (to reuse its Genome-only runs).
+  root = str(tmp_path / "runs")
+  fake_runs(root)
+  os.replace(f"{root}/fig5/fig5.json", f"{root}/table1/fig5.json")
+  index, images = build_report(root, f"{root}/report")
+  text = open(index).read()
+  assert "44.00 ± 0.50 -> 45.00 ± 0.50" in text
+  assert "`python -m reproduce.fig5`" not in text.split("## Table 1")[0]
+  assert sum("curves_" in p for p in images) == 1  # table1/ drawn once

@@ -70,12 +70,13 @@ def _relative(path: str, out_dir: str) -> str:
   return os.path.relpath(path, out_dir).replace(os.sep, "/")
 
 
-def _section(source: Source, runs_root: str, out_dir: str,
-             images: List[str]) -> Tuple[List[str], List[Tuple[str, str, str]]]:
+def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
+             curves_drawn: set) -> Tuple[List[str], List[Tuple[str, str, str]]]:
   """Markdown lines of one module and its (claim, paper, ours) rows."""
   lines = [f"## {source.title}", ""]
+  source = source.locate(runs_root)
   path = os.path.join(runs_root, source.path)
-  workdir = os.path.join(runs_root, source.key)
+  workdir = os.path.join(runs_root, source.directory)
   if not os.path.exists(path):
     lines += [f"Not run yet: `{source.command}` writes `{_relative(path, out_dir)}`.", ""]
     return lines, [(c, p, "missing") for c, p, _ in source.claims]
@@ -104,23 +105,25 @@ def _section(source: Source, runs_root: str, out_dir: str,
   if source.key == "fig5" and out.get("cells"):
     add_image(figures.fig5_heat_map(out, os.path.join(figure_dir, "fig5.png")),
               "Fig. 5 heat map")
-  markdown = os.path.join(workdir, f"{source.key}.md")
+  markdown = os.path.join(runs_root, source.markdown)
   if os.path.exists(markdown) and markdown != path:
     with open(markdown, encoding="utf-8") as f:
       lines += [f.read().strip(), ""]
   if source.key == "attention":
     lines += [f"All pictures: [{_relative(path, out_dir)}]({_relative(path, out_dir)})", ""]
-  pictures = sorted(glob.glob(os.path.join(workdir, "*.png")))
-  if source.key in ("attention", "table2"):
-    for png in pictures[:MAX_PICTURES]:
-      if figures.is_png(png):
-        add_image(png, os.path.basename(png))
-  panels, selected = learning_curves(workdir)
+  if source.pictures:
+    pictures = sorted(glob.glob(os.path.join(runs_root, source.pictures)))
+    for png in [p for p in pictures if figures.is_png(p)][:MAX_PICTURES]:
+      add_image(png, os.path.basename(png))
+  panels, selected = ({}, {})
+  if source.curves and workdir not in curves_drawn:  # one figure per directory
+    curves_drawn.add(workdir)
+    panels, selected = learning_curves(workdir)
   if any(panels.values()):
     add_image(figures.learning_curves(
         panels, os.path.join(figure_dir, f"curves_{source.key}.png"),
         ylabels={t: "accuracy (%)" for t, _ in CURVES}, selected=selected),
-        f"held-out curves of the runs in {source.key}/ (mean of seeds thick, "
+        f"held-out curves of the runs in {source.directory}/ (mean of seeds thick, "
         "each seed thin, dots = selected step)")
   return lines, claims
 
@@ -128,12 +131,12 @@ def _section(source: Source, runs_root: str, out_dir: str,
 def build_report(runs_root: str, out_dir: str) -> Tuple[str, List[str]]:
   """Writes ``<out_dir>/index.md`` (+ figures/); returns (its path, linked PNGs)."""
   images: List[str] = []
-  body, summary, missing = [], [], []
+  body, summary, missing, curves_drawn = [], [], [], set()
   for source in SOURCES:
-    lines, claims = _section(source, runs_root, out_dir, images)
+    lines, claims = _section(source, runs_root, out_dir, images, curves_drawn)
     body += lines
     summary += claims
-    if not os.path.exists(os.path.join(runs_root, source.path)):
+    if not os.path.exists(os.path.join(runs_root, source.locate(runs_root).path)):
       missing.append(source)
   head = ["# SVLR reproduction: every result", "",
           f"Collected from `{os.path.abspath(runs_root)}` on "

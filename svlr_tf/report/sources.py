@@ -8,6 +8,7 @@ ours: a list of ``(claim, paper value, function of our JSON -> our value)``.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Callable, List, Optional, Tuple
 
 Ours = Callable[[dict], Optional[str]]
@@ -78,28 +79,65 @@ def _table4(out) -> Optional[str]:
   return f"{s['input']:.3f} (input) -> {g} (g)"
 
 
+def _table2(out) -> Optional[str]:
+  rows = out.get("rows", {})
+  svlr = _pair(_path(rows, "Joint SVLR", "rank_correlation"))
+  centre = _pair(_path(rows, "Centre Gaussian", "rank_correlation"))
+  if svlr is None:
+    return None
+  return svlr + (f" (centre {centre})" if centre else "")
+
+
 @dataclasses.dataclass(frozen=True)
 class Source:
   """One reproduce module's results.
 
   Attributes:
-    key: the module name (``reproduce.<key>``) and its default workdir under the
-      runs root.
+    key: the module name (``reproduce.<key>``).
     title: the section title.
     command: the command that makes the results.
     claims: (claim, the paper's value, our value from the JSON).
-    results_file: the JSON (or page) whose presence means "done".
+    workdir: its default --workdir under the runs root (default ``key``);
+      ``reproduce.all`` may run it in Table 1's directory instead (``shared``).
+    results_file: the JSON (or page) whose presence means "done", under the runs
+      root (default ``<workdir>/<key>.json``).
+    pictures: a glob (under the runs root) of PNGs the module draws itself.
+    curves: draw the held-out curves of the runs in its workdir.
   """
 
   key: str
   title: str
   command: str
   claims: Tuple[Tuple[str, str, Ours], ...] = ()
+  workdir: Optional[str] = None
   results_file: Optional[str] = None
+  pictures: Optional[str] = None
+  curves: bool = False
+  shared: bool = False
+
+  def directories(self):
+    """Where to look, in order: its own workdir, then Table 1's if ``shared``."""
+    return [self.workdir or self.key] + (["table1"] if self.shared else [])
+
+  def locate(self, runs_root: str) -> "Source":
+    """This source at the first of its directories that holds its results."""
+    for d in self.directories():
+      found = dataclasses.replace(self, workdir=d, shared=False)
+      if os.path.exists(os.path.join(runs_root, found.path)):
+        return found
+    return self
+
+  @property
+  def directory(self) -> str:
+    return self.workdir or self.key
 
   @property
   def path(self) -> str:
-    return self.results_file or f"{self.key}/{self.key}.json"
+    return self.results_file or f"{self.directory}/{self.key}.json"
+
+  @property
+  def markdown(self) -> str:
+    return f"{self.directory}/{self.key}.md"
 
 
 def _t1(row: str) -> Ours:
@@ -108,7 +146,7 @@ def _t1(row: str) -> Ours:
 
 SOURCES: List[Source] = [
     Source("table1", "Table 1: transfer from recognition to VQA (Sec. 5.2)",
-           "python -m reproduce.table1", (
+           "python -m reproduce.table1", curves=True, claims=(
                ("VQA Only, Overall", "62.9", _t1("VQA Only")),
                ("Joint Multitask, Overall", "64.1", _t1("Joint Multitask")),
                ("Joint SVLR, Overall", "65.3", _t1("Joint SVLR")),
@@ -116,7 +154,8 @@ SOURCES: List[Source] = [
                ("chance (official metric)", "5.6", lambda t: _pair(t.get("chance"))),
                ("\"what color\": VQA Only -> Joint SVLR", "53.5 -> 62.1 (+8.6)",
                 _color_gain))),
-    Source("zero_shot", "Zero-shot VQA (Sec. 5.2)", "python -m reproduce.zero_shot", (
+    Source("zero_shot", "Zero-shot VQA (Sec. 5.2)", "python -m reproduce.zero_shot",
+           shared=True, claims=(
         ("Zero-shot Overall vs chance", "16.4 vs 5.6",
          lambda z: (None if "Overall" not in z.get("zero_shot", {}) else
                     f"{z['zero_shot']['Overall']:.2f} vs "
@@ -126,19 +165,24 @@ SOURCES: List[Source] = [
                ("pre-trained, then joint vs from scratch, Overall", "63.7 vs 65.3",
                 lambda p: p.get("claim")),)),
     Source("ablation", "Ablation: which use of the aligned words carries the gain",
-           "python -m reproduce.ablation"),
+           "python -m reproduce.ablation", curves=True),
     Source("fig5", "Transfer from VQA to recognition (Sec. 5.3, Fig. 5)",
-           "python -m reproduce.fig5", (
+           "python -m reproduce.fig5", curves=True, shared=True, claims=(
                ("object accuracy: Genome only -> Joint SVLR", "43.3 -> 44.5",
                 _fig5_overall("object_accuracy")),
                ("attribute accuracy: Genome only -> Joint SVLR", "36.9 -> 36.9",
                 _fig5_overall("attribute_accuracy")),
                ("classes rare in Genome, frequent in VQA", "21 -> 32 (8 classes)",
                 _fig5_favoured))),
-    Source("table2", "Attention against the ground truth (Table 2)",
-           "python -m reproduce.table2"),
+    # reproduce.table2 and reproduce.attention work in Table 1's directory.
+    Source("table2", "Attention against the ground truth (Table 2, Fig. 7)",
+           "python -m reproduce.table2", workdir="table1", pictures="table1/fig7.png",
+           claims=(("SVLR rank correlation with the truth (paper: human maps)",
+                    "0.48 (centre 0.53)", _table2),)),
     Source("attention", "Attention pictures (Fig. 4 / Fig. 6)",
-           "python -m reproduce.attention", results_file="attention/index.md"),
+           "python -m reproduce.attention", workdir="table1/attention",
+           results_file="table1/attention/index.md",
+           pictures="table1/attention/*.png"),
     Source("table4", "Word neighbours before and after joint training (Table 4)",
            "python -m reproduce.table4", (
                ("mean WordNet path similarity of top-5 neighbours, class names",
