@@ -159,6 +159,8 @@ class Trainer:
       self._restore_best_recognition(restored)
       self.log(f"[{cfg.name}] resumed from {self.manager.directory}/ckpt-{restored} "
                f"at step {restored}")
+    elif cfg.train.init_from:
+      self.initialise_from_run(cfg.train.init_from)
     atomic_write_json(config_path, cfg.to_dict(), indent=2)
     train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
     step = int(self.step.numpy())
@@ -256,6 +258,22 @@ class Trainer:
     if force or rec["object_accuracy"] > float(self.best_recognition.numpy()):
       self.best_recognition.assign(rec["object_accuracy"])
       self.best_managers["recognition"].save(checkpoint_number=step)
+
+  def initialise_from_run(self, name: str) -> str:
+    """Starts from the selected weights of the finished run ``name`` in the same
+    seed directory (``train.init_from``; Sec. 5.2's pre-training ablation).
+
+    Every model weight is loaded (the two runs have the same architecture); the
+    optimizer, step and learning-rate schedule start afresh.  Returns the path.
+    """
+    source = os.path.join(os.path.dirname(os.path.abspath(self.workdir)), name, "best")
+    path = tf.train.latest_checkpoint(source)
+    if path is None:
+      raise DataError(source, f"no selected checkpoint of run {name!r} to start "
+                      "from (train.init_from): train that run first")
+    tf.train.Checkpoint(model=self.model).restore(path).assert_existing_objects_matched()
+    self.log(f"[{self.config.name}] initialised from {path}")
+    return path
 
   def restore_best(self, kind: str = "selection"):
     """Loads the best weights: ``selection`` (the experiment's held-out metric) or

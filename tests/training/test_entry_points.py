@@ -172,3 +172,5 @@ def test_fig5_tiny_end_to_end(tmp_path):
   assert set(out["overall"]) == {"Genome only", "Joint SVLR (VR)"}
   assert out["cells"] and all(c["classes"] > 0 for c in out["cells"].values())
   assert "Fig. 5" in (tmp_path / "f5" / "fig5.md").read_text()
+  from svlr_tf.viz.results import is_png
+  assert is_png(str(tmp_path / "f5" / "fig5.png"))  # the heat map beside the table
