@@ -25,10 +25,11 @@ from typing import Dict
 
 from absl import flags, logging
 
+from svlr_tf import text
 from svlr_tf.data.prepared import UNANNOTATED_VQA_SPLITS, PreparedWriter
 from svlr_tf.errors import DataError
-from tools._common import Progress, run_main
-from tools.prepare_vqa import question_record, read_questions
+from tools._common import Progress, read_json, run_main
+from tools.prepare_vqa import TEXT_PROCESSING_FILE, question_record, read_questions
 
 FLAGS = flags.FLAGS
 
@@ -45,6 +46,16 @@ def prepare_vqa_test(data_dir: str, questions_path: str, split: str = "test-dev"
   questions: Dict[int, dict] = read_questions(questions_path)
   if not questions:
     raise DataError(questions_path, "no questions")
+  # The test questions' nouns, adjectives and bins must come from the tagger that
+  # made the training questions' (tools.prepare_vqa records it).
+  recorded = os.path.join(data_dir, "vqa", TEXT_PROCESSING_FILE)
+  backend = text.pos_backend()
+  if os.path.exists(recorded):
+    trained = read_json(recorded).get("pos_backend")
+    if trained and trained != backend:
+      raise DataError(recorded, f"the train / val questions were tagged with "
+                      f"{trained!r} but this run uses {backend!r}: pass "
+                      f"--pos_backend {trained}")
   progress = Progress(f"vqa {split}", total=len(questions), unit="questions")
 
   def records():
@@ -62,6 +73,7 @@ def main(argv):
   del argv
   if not FLAGS.data_dir or not FLAGS.questions:
     raise DataError(None, "--data_dir and --questions are required")
+  text.use_backend(FLAGS.pos_backend)
   prepare_vqa_test(FLAGS.data_dir, FLAGS.questions, FLAGS.split, FLAGS.overwrite)
 
 
@@ -75,6 +87,8 @@ def define_flags() -> None:
   flags.DEFINE_enum("split", "test-dev", list(UNANNOTATED_VQA_SPLITS),
                     "Name of the prepared split.")
   flags.DEFINE_boolean("overwrite", False, "Redo the split if its file exists.")
+  flags.DEFINE_enum("pos_backend", text.taggers.DEFAULT_BACKEND, list(text.BACKENDS),
+                    "Part-of-speech backend: the one tools.prepare_vqa used (checked).")
 
 
 if __name__ == "__main__":

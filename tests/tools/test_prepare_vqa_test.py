@@ -53,6 +53,11 @@ def test_test_dev_split_is_loadable_without_annotations(tmp_path):
   assert split.answers == [[]] * 6 and split.choices[0] == _CHOICES
   assert sorted(split.question_ids.tolist()) == [5000, 5001, 5002, 5010, 5011, 5012]
   # Annotated splits still need their annotations.
+  # Test-dev must be tagged like the train / val questions (the recorded backend).
+  with open(f"{data_dir}/vqa/text_processing.json", "w") as f:
+    json.dump({"pos_backend": "some-other-tagger"}, f)
+  with pytest.raises(DataError, match="tagged with 'some-other-tagger'"):
+    prepare_vqa_test.prepare_vqa_test(data_dir, test_dev, overwrite=True)
   with pytest.raises(DataError, match="missing field 'answers'"):
     bad = f"{data_dir}/vqa/heldout.jsonl"
     rows = [json.loads(l) for l in open(bad)]
