@@ -39,6 +39,13 @@ def test_zero_shot_tiny_end_to_end(tmp_path):
   out = json.load(open(tmp_path / "zs" / "zero_shot.json"))
   assert "Overall" in out["zero_shot"] and "Overall" in out["chance"]
   assert 0.0 < out["chance"]["Overall"] < 100.0
+  # The console: a header, progress over the runs, a table without "± 0.00" for
+  # one seed, the files written; the full table also in a .md.
+  assert "Zero-shot VQA on the embedded simulated dataset" in proc.stdout
+  assert "== run 1/1: Zero-Shot VQA (seed 0)" in proc.stdout
+  assert "±" not in proc.stdout and out["std"]["Overall"] is None
+  assert "zero_shot.json" in proc.stdout and "zero_shot.md" in proc.stdout
+  assert "Chance" in (tmp_path / "zs" / "zero_shot.md").read_text()
 
 
 def test_entry_point_bad_data_dir_is_one_line_error(tmp_path):
