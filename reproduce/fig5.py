@@ -41,6 +41,8 @@ PAPER = {"objects": [43.3, 44.5], "attributes": [36.9, 36.9],
 
 def main(argv):
   del argv
+  if FLAGS.experiments:
+    common.fail("--experiments: Fig. 5 compares both of its rows; run them all")
   setup = common.start("Sec. 5.3 / Fig. 5")
   grid = common.run_grid(ROWS, setup)
   data = setup.data
