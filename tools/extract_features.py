@@ -184,9 +184,11 @@ def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
   Images already in the store are skipped; returns the number of images added.
   """
   done = set()
+  with_boxes = True
   if os.path.exists(os.path.join(out, "index.npz")):
     store = FeatureStore(out)
     done = set(int(i) for i in store.image_ids)
+    with_boxes = store.has_boxes  # a store from before boxes: keep appending without
     if rows_per_image != store.rows_per_image:
       raise DataError(out, f"existing store has rows_per_image="
                       f"{store.rows_per_image}, asked for {rows_per_image}")
@@ -205,20 +207,24 @@ def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
 
   def load(record):
     image_id, path, boxes = record
-    return image_id, crop_regions(read_image(path), boxes, crop_size)
+    image = read_image(path)
+    return (image_id, crop_regions(image, boxes, crop_size), boxes,
+            (image.shape[1], image.shape[0]))
 
   _drop_stale_temp_shards(out)
   with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
     for a in range(0, len(todo), chunk_images):
       chunk = todo[a:a + chunk_images]
-      with FeatureStoreWriter(out, extractor.dim, rows_per_image,
-                              append=True) as writer:
-        pending: List[Tuple[int, int]] = []  # (image_id, number of crops)
+      with FeatureStoreWriter(out, extractor.dim, rows_per_image, append=True,
+                              with_boxes=with_boxes) as writer:
+        pending: List[tuple] = []  # (image_id, number of crops, boxes, size)
         crops: List[np.ndarray] = []
-        for image_id, image_crops in _bounded_map(pool, load, chunk, 2 * workers + 2):
-          pending.append((image_id, len(image_crops)))
+        for image_id, image_crops, boxes, size in _bounded_map(
+            pool, load, chunk, 2 * workers + 2):
+          pending.append((image_id, len(image_crops),
+                          boxes if with_boxes else None, size))
           crops.append(image_crops)
-          if sum(n for _, n in pending) >= extractor.batch_size:
+          if sum(p[1] for p in pending) >= extractor.batch_size:
             _flush(writer, extractor, pending, crops, progress)
         _flush(writer, extractor, pending, crops, progress)
   progress.done()
@@ -240,11 +246,14 @@ def _flush(writer, extractor, pending, crops, progress) -> None:
   """Runs the CNN on the buffered crops and adds each image's rows."""
   if not pending:
     return
-  features = extractor(np.concatenate(crops)) if any(n for _, n in pending) else (
+  features = extractor(np.concatenate(crops)) if any(p[1] for p in pending) else (
       np.zeros((0, extractor.dim), np.float32))
   start = 0
-  for image_id, n in pending:
-    writer.add(image_id, features[start:start + n])
+  for image_id, n, boxes, size in pending:
+    if boxes is None:
+      writer.add(image_id, features[start:start + n])
+    else:
+      writer.add(image_id, features[start:start + n], boxes, image_size=size)
     start += n
   progress.update(len(pending))
   pending.clear()

@@ -42,20 +42,26 @@ def merge_features(parts: Sequence[str], out: str,
                    delete_parts: bool = False) -> int:
   """Writes the union of the part stores to ``out``; returns the image count."""
   stores = [FeatureStore(p) for p in parts]
-  dims = {(s.dim, s.rows_per_image) for s in stores}
+  dims = {(s.dim, s.rows_per_image, s.has_boxes) for s in stores}
   if len(dims) != 1:
-    raise DataError(out, f"parts disagree on (dim, rows_per_image): {sorted(dims, key=str)}")
-  dim, rows_per_image = dims.pop()
+    raise DataError(out, "parts disagree on (dim, rows_per_image, boxes): "
+                    f"{sorted(dims, key=str)}")
+  dim, rows_per_image, with_boxes = dims.pop()
   total = sum(len(s) for s in stores)
   progress = Progress("merge_features", total=total, unit="images")
   tmp = out + ".merging"
   if os.path.exists(tmp):
     shutil.rmtree(tmp)
   try:
-    with FeatureStoreWriter(tmp, dim, rows_per_image) as writer:
+    with FeatureStoreWriter(tmp, dim, rows_per_image,
+                            with_boxes=with_boxes) as writer:
       for store in stores:
-        for image_id in store.image_ids:
-          writer.add(int(image_id), store.regions(int(image_id)))
+        for image_id in store.image_ids.tolist():
+          if with_boxes:
+            writer.add(image_id, store.regions(image_id), store.boxes(image_id),
+                       store.image_size(image_id))
+          else:
+            writer.add(image_id, store.regions(image_id))
           progress.update()
   except DataError as err:
     shutil.rmtree(tmp, ignore_errors=True)

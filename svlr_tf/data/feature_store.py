@@ -4,8 +4,19 @@ Layout of a store directory::
 
   <path>/shard-00000.npy   float16 [rows, dim]  (standard .npy, memory-mapped)
   <path>/shard-00001.npy   ...
+  <path>/shard-00000.boxes.npy  float32 [rows, 4], optional: the region box of
+                           every row ([x, y, w, h] in pixels of the original
+                           picture, zeros on padded rows), row-aligned with the
+                           features shard
   <path>/index.npz         image_id -> (shard, start_row, count), per-shard rows
-                           and crc32; written last (its presence commits the store)
+                           and crc32; with boxes also ``boxes`` = True and
+                           ``image_size`` int32 [n_images, 2] (width, height of the
+                           picture, 0 if unknown); written last (its presence
+                           commits the store)
+
+Boxes live in the store (not in a side file of their own) so that row r of an
+image's features always has its box at row r, whoever wrote the store
+(``tools.extract_features``, ``tools.import_features``, the embedded world).
 
 With ``rows_per_image=K`` every image occupies exactly K rows (zero-padded,
 ``count`` = valid rows), so a shard is also a ``[n_images, K, dim]`` array and
@@ -40,11 +51,11 @@ import numpy as np
 
 from svlr_tf.data.aligned import aligned_empty, aligned_zeros
 from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_savez
+from svlr_tf.files import atomic_path, atomic_savez
 
 INDEX_NAME = "index.npz"
 INDEX_VERSION = 1
-_SHARD_PATTERN = re.compile(r"^shard-(\d{5,})\.npy$")
+_SHARD_PATTERN = re.compile(r"^shard-(\d{5,})(\.boxes)?\.npy$")
 # Bytes reserved for the .npy header of a shard being streamed to disk: the
 # header of a 2-D float16 array is 128 bytes for any realistic shape.
 _HEADER_BYTES = 128
@@ -54,6 +65,10 @@ _HAS_PREADV = hasattr(os, "preadv")
 
 def shard_name(index: int) -> str:
   return f"shard-{index:05d}.npy"
+
+
+def boxes_name(index: int) -> str:
+  return f"shard-{index:05d}.boxes.npy"
 
 
 def _npy_header(rows: int, dim: int) -> bytes:
@@ -80,14 +95,18 @@ class FeatureStoreWriter:
     shard_rows: rows per shard (rounded down to a multiple of K, at least K).
       The default is ~512 MB shards at D = 2048.
     append: add images to an existing store instead of replacing it.
+    with_boxes: the store keeps a box per row (``add(..., boxes=...)`` then
+      requires them).
 
   Example:
-    with FeatureStoreWriter(path, dim=2048, rows_per_image=100) as w:
-      w.add(image_id, features)   # [n, 2048], n <= 100
+    with FeatureStoreWriter(path, dim=2048, rows_per_image=100,
+                            with_boxes=True) as w:
+      w.add(image_id, features, boxes, image_size=(640, 480))  # [n, 2048], [n, 4]
   """
 
   def __init__(self, path: str, dim: int, rows_per_image: Optional[int] = None,
-               shard_rows: int = 131072, append: bool = False):
+               shard_rows: int = 131072, append: bool = False,
+               with_boxes: bool = False):
     if dim <= 0:
       raise ValueError(f"dim must be positive, got {dim}.")
     if rows_per_image is not None and rows_per_image <= 0:
@@ -102,6 +121,7 @@ class FeatureStoreWriter:
                        shard_rows // self.rows_per_image * self.rows_per_image)
     self.shard_rows = int(shard_rows)
     self.append = append
+    self.with_boxes = bool(with_boxes)
 
     self._image_ids: List[int] = []
     self._shard: List[int] = []
@@ -110,6 +130,8 @@ class FeatureStoreWriter:
     self._seen = set()
     self._shard_sizes: List[int] = []
     self._shard_crcs: List[int] = []
+    self._image_sizes: List[Tuple[int, int]] = []
+    self._boxes: List[np.ndarray] = []  # the current shard's boxes
     self._file = None
     self._tmp_name = None
     self._rows_in_shard = 0
@@ -124,11 +146,13 @@ class FeatureStoreWriter:
     index_path = os.path.join(self.path, INDEX_NAME)
     if self.append and os.path.exists(index_path):
       old = FeatureStore(self.path)
-      if old.dim != self.dim or old.rows_per_image != self.rows_per_image:
+      if (old.dim, old.rows_per_image, old.has_boxes) != (
+          self.dim, self.rows_per_image, self.with_boxes):
         raise DataError(index_path,
                         f"cannot append dim={self.dim}, rows_per_image="
-                        f"{self.rows_per_image} to a store with dim={old.dim}, "
-                        f"rows_per_image={old.rows_per_image}")
+                        f"{self.rows_per_image}, boxes={self.with_boxes} to a store "
+                        f"with dim={old.dim}, rows_per_image={old.rows_per_image}, "
+                        f"boxes={old.has_boxes}")
       self._image_ids = old.image_ids.tolist()
       self._shard = old._shard.tolist()
       self._start = old._start.tolist()
@@ -136,6 +160,8 @@ class FeatureStoreWriter:
       self._seen = set(self._image_ids)
       self._shard_sizes = old._shard_rows.tolist()
       self._shard_crcs = old._shard_crc.tolist()
+      if old.has_boxes:
+        self._image_sizes = [tuple(s) for s in old._image_size.tolist()]
       old.close()
       return
     # Replacing: hide the old store first (index gone), then drop its shards.
@@ -156,11 +182,17 @@ class FeatureStoreWriter:
     else:
       self.abort()
 
-  def add(self, image_id: int, features: np.ndarray) -> None:
+  def add(self, image_id: int, features: np.ndarray,
+          boxes: Optional[np.ndarray] = None,
+          image_size: Optional[Tuple[int, int]] = None) -> None:
     """Adds the [n, dim] region features of one image.
 
+    With ``with_boxes``: ``boxes`` [n, 4] ([x, y, w, h], pixels) and optionally
+    ``image_size`` (width, height) of the picture.
+
     Raises:
-      DataError: duplicate image id, wrong shape, more than K rows, NaN / inf.
+      DataError: duplicate image id, wrong shape, more than K rows, NaN / inf,
+        boxes missing or of the wrong shape.
     """
     if self._closed:
       raise ValueError("FeatureStoreWriter is closed.")
@@ -179,6 +211,16 @@ class FeatureStoreWriter:
     if not (np.all(np.isfinite(features)) and np.all(np.isfinite(rows))):
       raise DataError(self.path, f"image {image_id}: features contain NaN or inf "
                       "(or overflow float16)")
+    if self.with_boxes:
+      if boxes is None:
+        raise DataError(self.path, f"image {image_id}: no boxes for a store with boxes")
+      boxes = np.asarray(boxes, np.float32).reshape(-1, 4) if np.size(boxes) else (
+          np.zeros((0, 4), np.float32))
+      if boxes.shape[0] != n or not np.all(np.isfinite(boxes)):
+        raise DataError(self.path, f"image {image_id}: boxes have shape "
+                        f"{boxes.shape} (or NaN), expected [{n}, 4]")
+    elif boxes is not None:
+      raise ValueError("boxes given to a FeatureStoreWriter without with_boxes=True.")
     if self.rows_per_image is not None and n < self.rows_per_image:
       rows = np.concatenate(
           [rows, np.zeros((self.rows_per_image - n, self.dim), np.float16)])
@@ -187,6 +229,12 @@ class FeatureStoreWriter:
       self._finish_shard()
     if self._file is None:
       self._start_shard()
+    if self.with_boxes:
+      self._boxes.append(boxes)
+      if width > n:
+        self._boxes.append(np.zeros((width - n, 4), np.float32))
+      w_h = (0, 0) if image_size is None else tuple(int(v) for v in image_size)
+      self._image_sizes.append(w_h)
     data = np.ascontiguousarray(rows).tobytes()
     self._file.write(data)
     self._crc = zlib.crc32(data, self._crc)
@@ -204,6 +252,7 @@ class FeatureStoreWriter:
     self._file.write(b"\0" * _HEADER_BYTES)
     self._rows_in_shard = 0
     self._crc = 0
+    self._boxes = []
 
   def _finish_shard(self) -> None:
     header = _npy_header(self._rows_in_shard, self.dim)
@@ -222,6 +271,15 @@ class FeatureStoreWriter:
         while chunk := src.read(_CRC_CHUNK_BYTES):
           dst.write(chunk)
       os.replace(self._tmp_name + "b", self._tmp_name)
+    if self.with_boxes:  # before the features shard: a shard is never boxless
+      boxes = (np.concatenate(self._boxes) if self._boxes
+               else np.zeros((0, 4), np.float32))
+      assert boxes.shape[0] == self._rows_in_shard, (boxes.shape, self._rows_in_shard)
+      with atomic_path(os.path.join(self.path, boxes_name(len(self._shard_sizes)))
+                       ) as tmp:
+        with open(tmp, "wb") as f:
+          np.save(f, boxes, allow_pickle=False)
+      self._boxes = []
     os.replace(self._tmp_name, final)
     self._shard_sizes.append(self._rows_in_shard)
     self._shard_crcs.append(self._crc)
@@ -243,7 +301,10 @@ class FeatureStoreWriter:
         start=np.asarray(self._start, np.int64),
         count=np.asarray(self._count, np.int32),
         shard_rows=np.asarray(self._shard_sizes, np.int64),
-        shard_crc32=np.asarray(self._shard_crcs, np.uint32)), fsync=True)
+        shard_crc32=np.asarray(self._shard_crcs, np.uint32),
+        **({"boxes": np.bool_(True),
+            "image_size": np.asarray(self._image_sizes, np.int32).reshape(-1, 2)}
+           if self.with_boxes else {})), fsync=True)
     self._closed = True
 
   def abort(self) -> None:
@@ -268,6 +329,7 @@ class FeatureStore:
   Attributes:
     dim: feature width D.
     rows_per_image: K, or None for a variable number of rows per image.
+    has_boxes: whether the store keeps a box per row (:meth:`boxes`).
     image_ids: int64 [n_images], in insertion order.
     nbytes: bytes of feature data on disk.
 
@@ -309,7 +371,14 @@ class FeatureStore:
     self._count = index["count"].astype(np.int32)
     self._shard_rows = index["shard_rows"].astype(np.int64)
     self._shard_crc = index["shard_crc32"].astype(np.uint32)
+    self.has_boxes = bool(index.get("boxes", False))
     n = len(self.image_ids)
+    if self.has_boxes:
+      self._image_size = np.asarray(index.get("image_size", np.zeros((0, 2))),
+                                    np.int32)
+      if self._image_size.shape != (n, 2):
+        raise DataError(index_path, f"image_size has shape {self._image_size.shape}, "
+                        f"expected [{n}, 2]")
     if not (len(self._shard) == len(self._start) == len(self._count) == n):
       raise DataError(index_path, "index arrays have different lengths")
     if len(self._shard_crc) != len(self._shard_rows):
@@ -326,6 +395,8 @@ class FeatureStore:
       raise DataError(index_path, "index rows exceed shard sizes")
     try:
       self._shards = [self._open_shard(i) for i in range(len(self._shard_rows))]
+      self._box_shards = ([self._open_boxes(i) for i in range(len(self._shard_rows))]
+                          if self.has_boxes else [])
     except BaseException:
       self.close()
       raise
@@ -360,6 +431,19 @@ class FeatureStore:
       view = view.reshape(expected[0] // self.rows_per_image, self.rows_per_image,
                           self.dim)
     return view
+
+  def _open_boxes(self, i: int) -> np.ndarray:
+    path = os.path.join(self.path, boxes_name(i))
+    if not os.path.exists(path):
+      raise DataError(path, "missing boxes file of a store with boxes")
+    try:
+      boxes = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as e:
+      raise DataError(path, f"corrupt or truncated boxes file: {e}") from None
+    if boxes.dtype != np.float32 or boxes.shape != (int(self._shard_rows[i]), 4):
+      raise DataError(path, f"boxes are {boxes.dtype} {boxes.shape}, index expects "
+                      f"float32 ({int(self._shard_rows[i])}, 4)")
+    return boxes
 
   # -- lookup ----------------------------------------------------------------
 
@@ -402,6 +486,21 @@ class FeatureStore:
     if self.rows_per_image:
       return self._shards[shard][start // self.rows_per_image, :n]
     return self._shards[shard][start:start + n]
+
+  def boxes(self, image_id: int) -> np.ndarray:
+    """float32 [count, 4]: the [x, y, w, h] box (pixels) of each valid row."""
+    if not self.has_boxes:
+      raise DataError(self.path, "the feature store has no boxes")
+    p = self.positions([image_id])[0]
+    start, n = int(self._start[p]), int(self._count[p])
+    return np.array(self._box_shards[self._shard[p]][start:start + n])
+
+  def image_size(self, image_id: int) -> Tuple[int, int]:
+    """(width, height) of the picture; (0, 0) when the writer did not know it."""
+    if not self.has_boxes:
+      raise DataError(self.path, "the feature store has no boxes (nor image sizes)")
+    w, h = self._image_size[self.positions([image_id])[0]]
+    return int(w), int(h)
 
   def gather_images(self, image_ids, out: Optional[np.ndarray] = None
                     ) -> Tuple[np.ndarray, np.ndarray]:

@@ -266,3 +266,44 @@ def test_close_and_shard_truncated_while_open(padded_store):
     f.truncate(os.path.getsize(shard) - 10)
   with pytest.raises(DataError, match="shard-00003.npy: shard ends at byte"):
     store.gather_images([63])
+
+
+def test_boxes_are_row_aligned_across_shards_and_appends(tmp_path):
+  path = str(tmp_path / "store")
+  rng = np.random.default_rng(0)
+  feats = {i: rng.normal(size=(i % 3 + 1, 4)).astype(np.float32) for i in range(1, 8)}
+  boxes = {i: rng.uniform(0, 50, size=(len(f), 4)).astype(np.float32)
+           for i, f in feats.items()}
+  with FeatureStoreWriter(path, dim=4, rows_per_image=3, shard_rows=6,
+                          with_boxes=True) as w:
+    for i in range(1, 5):
+      w.add(i, feats[i], boxes[i], image_size=(64, 48))
+  with FeatureStoreWriter(path, dim=4, rows_per_image=3, shard_rows=6,
+                          with_boxes=True, append=True) as w:
+    for i in range(5, 8):
+      w.add(i, feats[i], boxes[i])
+  store = FeatureStore(path)
+  assert store.has_boxes and len(store._shard_rows) > 2
+  for i in feats:
+    np.testing.assert_array_equal(store.boxes(i), boxes[i])
+    np.testing.assert_allclose(store.regions(i), feats[i].astype(np.float16))
+  assert store.image_size(2) == (64, 48) and store.image_size(6) == (0, 0)
+
+
+def test_store_with_boxes_refuses_missing_boxes_and_boxes_file(tmp_path):
+  path = str(tmp_path / "store")
+  with pytest.raises(DataError, match="no boxes"):
+    with FeatureStoreWriter(path, dim=2, with_boxes=True) as w:
+      w.add(1, np.ones((2, 2)))
+  with pytest.raises(DataError, match=r"expected \[2, 4\]"):
+    with FeatureStoreWriter(path, dim=2, with_boxes=True) as w:
+      w.add(1, np.ones((2, 2)), np.ones((3, 4)))
+  with FeatureStoreWriter(path, dim=2, with_boxes=True) as w:
+    w.add(1, np.ones((2, 2)), np.ones((2, 4)))
+  os.remove(os.path.join(path, "shard-00000.boxes.npy"))
+  with pytest.raises(DataError, match="missing boxes file"):
+    FeatureStore(path)
+  with FeatureStoreWriter(path, dim=2) as w:
+    w.add(1, np.ones((2, 2)))
+  with pytest.raises(DataError, match="no boxes"):
+    FeatureStore(path).boxes(1)

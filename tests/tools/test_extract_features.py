@@ -76,6 +76,9 @@ def test_extract_resumes_and_pads(tmp_path):
   store = FeatureStore(out)
   assert sorted(store.image_ids.tolist()) == [1, 5, 7, 9]
   assert store.rows_per_image == 3 and store.count(9) == 2
+  # The boxes the features came from are in the store, row-aligned.
+  assert store.has_boxes and store.image_size(9) == (60, 40)
+  np.testing.assert_array_equal(store.boxes(9), [[0, 0, 30, 40], [30, 0, 30, 40]])
   regions = store.regions(9).astype(np.float32)
   np.testing.assert_allclose(regions[0, :3], [90, 0, 0], atol=0.5)
   np.testing.assert_allclose(regions[1, :3], [0, 0, 200], atol=0.5)
@@ -115,6 +118,7 @@ def test_shards_then_merge(tmp_path):
   store = FeatureStore(out)
   assert sorted(store.image_ids.tolist()) == ids and store.rows_per_image is None
   assert store.count(4) == 1
+  assert store.boxes(4).tolist() == [[0, 0, 10, 10]] and store.image_size(4) == (60, 40)
   assert not os.path.exists(parts[0])
   with pytest.raises(DataError, match="no '.part"):
     merge_features.find_parts(out)

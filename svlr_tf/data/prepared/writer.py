@@ -169,7 +169,13 @@ class PreparedWriter:
     return n
 
   def feature_store(self, kind: str, dim: int, rows_per_image: Optional[int] = None,
-                    shard_rows: int = 131072) -> FeatureStoreWriter:
-    """A :class:`FeatureStoreWriter` for features/<kind> ("genome" or "vqa")."""
+                    shard_rows: int = 131072,
+                    with_boxes: bool = False) -> FeatureStoreWriter:
+    """A :class:`FeatureStoreWriter` for features/<kind> ("genome" or "vqa").
+
+    ``with_boxes``: keep each row's region box ([x, y, w, h] pixels) in the
+    store (``add(image_id, features, boxes, image_size)``).
+    """
     return FeatureStoreWriter(feature_store_path(self.data_dir, kind), dim,
-                              rows_per_image=rows_per_image, shard_rows=shard_rows)
+                              rows_per_image=rows_per_image, shard_rows=shard_rows,
+                              with_boxes=with_boxes)
