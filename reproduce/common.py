@@ -144,6 +144,18 @@ def _lock_workdir_until_exit() -> None:
 _held_locks = []
 
 
+def check_data(data, data_config) -> None:
+  """The whole prepared directory is checked before the first step (every split,
+  every image in its store, meta.json against the stores; svlr_tf.data.check):
+  each problem is printed as one ``error:`` line, then exit 1."""
+  from svlr_tf.data.check import check_prepared
+  problems = check_prepared(data, data_config)
+  if problems:
+    for problem in problems:
+      print(f"error: {problem}", file=sys.stderr)
+    sys.exit(1)
+
+
 def start(title: str) -> Setup:
   """Devices, data and strategy from the flags; prints the run's header line.
 
@@ -166,7 +178,7 @@ def start(title: str) -> Setup:
   setup_devices()
   from svlr_tf.distribute import get_strategy
   data = resolve_data(FLAGS.preset, FLAGS.data_dir)
-  # (The prepared data's checks before training belong here.)
+  check_data(data, preset_config(FLAGS.preset).replace(**overrides()).data)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
   strategy = get_strategy(FLAGS.strategy)

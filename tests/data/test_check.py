@@ -1,0 +1,123 @@
+"""svlr_tf.data.check / tools.check_data: the whole prepared directory, before training."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from svlr_tf.data.check import PreparedDataProblems, check_prepared, require_valid
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _copy(tiny_world, tmp_path):
+  data_dir = str(tmp_path / "data")
+  shutil.copytree(tiny_world, data_dir, ignore=shutil.ignore_patterns("*.cache.npz"))
+  return data_dir
+
+
+def _lines(path):
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def _write(path, records):
+  with open(path, "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in records)
+
+
+def test_the_embedded_world_passes(tiny_world):
+  assert check_prepared(tiny_world) == []
+  require_valid(tiny_world)
+
+
+def test_every_problem_is_listed_one_line_each(tiny_world, tmp_path):
+  data_dir = _copy(tiny_world, tmp_path)
+  # An empty Genome test split.
+  open(os.path.join(data_dir, "recognition", "test.jsonl"), "w").close()
+  # A VQA test question whose image has no features, and a duplicated test question.
+  test = _lines(os.path.join(data_dir, "vqa", "test.jsonl"))
+  test[0]["image_id"] = 987654
+  _write(os.path.join(data_dir, "vqa", "test.jsonl"), test + [test[1]])
+  # A held-out question sharing its id with a train question.
+  train = _lines(os.path.join(data_dir, "vqa", "train.jsonl"))
+  heldout = _lines(os.path.join(data_dir, "vqa", "heldout.jsonl"))
+  heldout[0]["question_id"] = train[0]["question_id"]
+  _write(os.path.join(data_dir, "vqa", "heldout.jsonl"), heldout)
+  # A Genome val region past its image's rows.
+  val = _lines(os.path.join(data_dir, "recognition", "val.jsonl"))
+  val[0]["region"] = 10_000
+  _write(os.path.join(data_dir, "recognition", "val.jsonl"), val)
+  # meta.json disagreeing with the stores.
+  meta_path = os.path.join(data_dir, "meta.json")
+  with open(meta_path) as f:
+    meta = json.load(f)
+  meta["regions_per_image"] += 1
+  with open(meta_path, "w") as f:
+    json.dump(meta, f)
+
+  problems = check_prepared(data_dir)
+  assert all("\n" not in p for p in problems)
+  text = "\n".join(problems)
+  assert "recognition/test.jsonl: empty split" in text
+  assert "vqa/test.jsonl: 1 of" in text and "987654" in text
+  assert "vqa/test.jsonl: 1 question ids appear more than once: " + str(
+      test[1]["question_id"]) in text
+  assert f"in both train and heldout: {train[0]['question_id']}" in text
+  assert "recognition/val.jsonl: 1 regions point past" in text
+  assert "regions_per_image is" in text
+  assert len(problems) == 6, problems
+  with pytest.raises(PreparedDataProblems, match="6 problem"):
+    require_valid(data_dir)
+
+
+def test_missing_store_and_images_in_two_splits(tiny_world, tmp_path):
+  data_dir = _copy(tiny_world, tmp_path)
+  shutil.rmtree(os.path.join(data_dir, "features", "genome"))
+  train = _lines(os.path.join(data_dir, "vqa", "train.jsonl"))
+  heldout = _lines(os.path.join(data_dir, "vqa", "heldout.jsonl"))
+  heldout[0]["image_id"] = train[0]["image_id"]
+  _write(os.path.join(data_dir, "vqa", "heldout.jsonl"), heldout)
+  problems = check_prepared(data_dir)
+  assert any("features/genome: feature store directory does not exist" in p
+             for p in problems)
+  assert any("images are in both the train and heldout splits" in p for p in problems)
+
+
+def test_check_data_cli(tiny_world, tmp_path):
+  env = dict(os.environ, PYTHONPATH=REPO)
+  ok = subprocess.run([sys.executable, "-m", "tools.check_data", tiny_world,
+                       "--preset", "tiny"], capture_output=True, text=True, env=env,
+                      timeout=120)
+  assert ok.returncode == 0, ok.stderr
+  assert "ok" in ok.stdout
+  data_dir = _copy(tiny_world, tmp_path)
+  open(os.path.join(data_dir, "vqa", "test.jsonl"), "w").close()
+  open(os.path.join(data_dir, "recognition", "val.jsonl"), "w").close()
+  bad = subprocess.run([sys.executable, "-m", "tools.check_data", data_dir],
+                       capture_output=True, text=True, env=env, timeout=120)
+  assert bad.returncode == 1
+  errors = [l for l in bad.stderr.splitlines() if l.startswith("error: ")]
+  assert len(errors) == 2 and "Traceback" not in bad.stderr
+  assert bad.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+@pytest.mark.parametrize("module", [
+    "reproduce.table1", pytest.param("reproduce.zero_shot", marks=pytest.mark.slow)])
+def test_reproduce_refuses_a_broken_directory_before_training(tiny_world, tmp_path,
+                                                               module):
+  data_dir = _copy(tiny_world, tmp_path)
+  test = _lines(os.path.join(data_dir, "vqa", "test.jsonl"))
+  _write(os.path.join(data_dir, "vqa", "test.jsonl"), test + [test[0]])
+  workdir = str(tmp_path / "run")
+  proc = subprocess.run([sys.executable, "-m", module, "--data_dir", data_dir,
+                         "--preset", "tiny", "--seeds", "1", "--steps", "2",
+                         "--workdir", workdir], capture_output=True, text=True,
+                        env=dict(os.environ, PYTHONPATH=REPO), timeout=300)
+  assert proc.returncode == 1
+  assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
+  assert "question ids appear more than once" in proc.stderr
+  assert not os.path.exists(os.path.join(workdir, "seed0"))  # no step was taken
