@@ -50,12 +50,29 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
                         f"{e.colno})") from None
 
 
+def current_umask() -> int:
+  """The process umask (read from /proc on Linux; else set and restored)."""
+  try:
+    with open("/proc/self/status", encoding="ascii") as f:
+      for line in f:
+        if line.startswith("Umask:"):
+          return int(line.split()[1], 8)
+  except (OSError, ValueError):
+    pass
+  mask = os.umask(0o022)
+  os.umask(mask)
+  return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
   """Yields a temporary path beside ``path``; renamed onto it only on success.
 
   An OSError (full disk, read-only directory, I/O error) names ``path``, the
   destination, and leaves neither the temporary nor a changed ``path`` behind.
+  The file gets the permissions a plain ``open(path, "w")`` would (0666 minus
+  the umask), not mkstemp's private 0600: prepared data on shared storage stays
+  readable by the people the user's umask lets read it.
   """
   directory = os.path.dirname(os.path.abspath(path))
   tmp = None
@@ -63,6 +80,7 @@ def atomic_path(path: str, suffix: str = "") -> Iterator[str]:
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp" + suffix, dir=directory)
+    os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     yield tmp
     os.replace(tmp, path)

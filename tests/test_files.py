@@ -30,3 +30,28 @@ def test_read_json_and_atomic_write(tmp_path):
   assert [f.name for f in tmp_path.iterdir()] == ["x.json"]  # no temp file left
   with pytest.raises(DataError, match="file not found"):
     read_json(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_prepared_files_get_the_umask_permissions(tmp_path, umask, mode):
+  import os
+  import stat
+  import numpy as np
+  from svlr_tf.data.prepared import PreparedWriter
+  old = os.umask(umask)
+  try:
+    w = PreparedWriter(str(tmp_path / "p"))
+    w.write_meta({"feature_dim": 2, "regions_per_image": 1})
+    w.write_vocab(["<pad>", "<unk>", "dog"], np.ones((3, 2)))
+    w.write_classes(["dog"], ["brown"], {})
+    w.write_recognition("train", [{"image_id": 1, "region": 0, "objects": ["dog"],
+                                   "attributes": []}])
+    with w.feature_store("genome", dim=2, with_boxes=True) as fs:
+      fs.add(1, np.ones((1, 2)), [[0, 0, 4, 4]])
+  finally:
+    os.umask(old)
+  files = [os.path.join(root, n) for root, _, names in os.walk(tmp_path / "p")
+           for n in names]
+  assert len(files) >= 8
+  for path in files:
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode, path
