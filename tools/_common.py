@@ -150,9 +150,54 @@ def clip_boxes(boxes: np.ndarray, width: int, height: int) -> List[List[int]]:
 
 
 def read_image(path: str) -> np.ndarray:
-  """Reads a BGR uint8 image; an unreadable file raises DataError."""
-  import cv2  # local: tools that do not read images need not load OpenCV
-  image = cv2.imread(path, cv2.IMREAD_COLOR)
-  if image is None or image.size == 0:
-    raise DataError(path, "cannot decode the image")
-  return image
+  """Reads a BGR uint8 image [H, W, 3] (EXIF orientation applied).
+
+  A missing, truncated or corrupt file raises DataError: the picture is fully
+  decoded by Pillow, which refuses a truncated JPEG (OpenCV's decoder only
+  warns and fills the missing part with gray).
+  """
+  from PIL import Image, ImageOps  # local: tools that read no images skip it
+  if not os.path.isfile(path):
+    raise DataError(path, "image file not found")
+  try:
+    with Image.open(path) as image:
+      image.load()
+      image = ImageOps.exif_transpose(image).convert("RGB")
+  except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    problem = " ".join(str(err).split()) or type(err).__name__
+    raise DataError(path, f"truncated or corrupt image ({problem})") from None
+  if image.width == 0 or image.height == 0:
+    raise DataError(path, "empty image")
+  return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+
+
+class BadImages:
+  """Bad pictures skipped with ``--skip_bad_images``, listed in a report file.
+
+  ``report(path, error)`` logs and remembers one; ``write()`` writes
+  ``<report_path>`` (one ``path<TAB>problem`` line each) when there were any.
+  """
+
+  def __init__(self, report_path: str, skip: bool):
+    self.report_path = report_path
+    self.skip = skip
+    self.items: List[str] = []
+
+  def handle(self, error: DataError) -> None:
+    """Re-raises ``error`` unless skipping; then logs and lists it."""
+    if not self.skip:
+      raise error
+    logging.warning("skipped: %s", error)
+    self.items.append(f"{error.path}\t{error.problem}")
+
+  def write(self) -> None:
+    if self.items:
+      atomic_write_lines_text(self.report_path, self.items)
+      logging.warning("%d bad images skipped, listed in %s", len(self.items),
+                      self.report_path)
+
+
+def atomic_write_lines_text(path: str, lines: Iterable[str]) -> None:
+  with atomic_path(path) as tmp:
+    with open(tmp, "w", encoding="utf-8") as f:
+      f.writelines(line + "\n" for line in lines)

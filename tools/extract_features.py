@@ -31,6 +31,7 @@ import collections
 import concurrent.futures
 import glob
 import os
+import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
@@ -39,8 +40,8 @@ from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
 from svlr_tf.errors import DataError
-from tools._common import (Progress, clip_boxes, list_images, read_image,
-                            read_jsonl, run_main)
+from tools._common import (BadImages, Progress, clip_boxes, list_images,
+                           read_image, read_jsonl, run_main)
 
 FLAGS = flags.FLAGS
 
@@ -53,19 +54,41 @@ def part_path(out: str, shard: int, num_shards: int) -> str:
 
 
 def build_backbone(backbone: str = "resnet50", weights: Optional[str] = "imagenet",
-                   crop_size: int = 224):
-  """ResNet trunk with global average pooling: [n, s, s, 3] -> [n, 2048]."""
+                   crop_size: int = 224, seed: int = 0):
+  """ResNet trunk with global average pooling: [n, s, s, 3] -> [n, 2048].
+
+  ``weights``: "imagenet" (keras.applications downloads them once into
+  ``~/.keras/models``; offline that is a one-line DataError saying what to do),
+  a local ``.h5`` weights file (e.g. that cached file copied from another
+  machine), or "none": random weights drawn with ``seed`` (the same features on
+  every run; for tests and trials only).
+  """
   import keras  # heavy import kept local: --help stays fast
   if backbone not in BACKBONES:
     raise DataError(None, f"unknown backbone {backbone!r}; expected {BACKBONES}")
   if weights in (None, "none", "None"):
     weights = None
+    keras.utils.set_random_seed(seed)
   elif weights != "imagenet" and not os.path.isfile(weights):
     raise DataError(weights, "weights file not found")
   constructor = {"resnet50": keras.applications.ResNet50,
                  "resnet152": keras.applications.ResNet152}[backbone]
-  return constructor(include_top=False, weights=weights, pooling="avg",
-                     input_shape=(crop_size, crop_size, 3))
+  try:
+    return constructor(include_top=False, weights=weights, pooling="avg",
+                       input_shape=(crop_size, crop_size, 3))
+  except Exception as err:  # keras raises a bare Exception on a failed fetch
+    message = " ".join(str(err).split())
+    if weights == "imagenet" and ("URL fetch failure" in message
+                                  or isinstance(err, OSError)):
+      raise DataError(f"keras.applications {backbone}", "could not download the "
+                      "ImageNet weights (offline?); pass --weights PATH.h5 with the "
+                      f"file {backbone}_weights_tf_dim_ordering_tf_kernels_notop.h5 "
+                      "(from ~/.keras/models/ of a machine with network), or "
+                      "--weights none for random (seeded) features") from None
+    if weights not in (None, "imagenet"):
+      raise DataError(weights, f"cannot load these weights into {backbone} "
+                      f"({message[:200]})") from None
+    raise
 
 
 def crop_regions(image_bgr: np.ndarray, boxes: Sequence[Sequence[float]],
@@ -92,19 +115,20 @@ class RegionFeatureExtractor:
 
   Args:
     backbone: "resnet50" (paper) or "resnet152" (Table 3).
-    weights: "imagenet", None / "none" (random, for tests) or a weights file.
+    weights: "imagenet", None / "none" (random, seeded by ``seed``; for tests)
+      or a weights file.
     batch_size: crops per forward pass.
     crop_size: crop side (paper: 224).
   """
 
   def __init__(self, backbone: str = "resnet50", weights: Optional[str] = "imagenet",
-               batch_size: int = 128, crop_size: int = 224):
+               batch_size: int = 128, crop_size: int = 224, seed: int = 0):
     from svlr_tf.startup import import_tensorflow
     tf = import_tensorflow()  # its C++ start-up log hidden
     from keras.applications import resnet
     self.batch_size = batch_size
     self.crop_size = crop_size
-    self.model = build_backbone(backbone, weights, crop_size)
+    self.model = build_backbone(backbone, weights, crop_size, seed)
     self.dim = int(self.model.output.shape[-1])
     self._preprocess = resnet.preprocess_input  # same for ResNet-50 and -152
     model = self.model
@@ -123,6 +147,32 @@ class RegionFeatureExtractor:
       batch = self._preprocess(np.array(crops[a:a + self.batch_size], np.float32))
       out[a:a + len(batch)] = self._forward(batch).numpy()
     return out
+
+
+_EXTRACTORS = {}
+
+
+def extract(image, boxes: Sequence[Sequence[float]],
+            extractor="resnet50", weights: Optional[str] = "imagenet") -> np.ndarray:
+  """Region features of one picture: float32 [len(boxes), dim].
+
+  ``image``: a picture file path or a BGR uint8 array [H, W, 3]; ``boxes``:
+  [x, y, w, h] pixels; ``extractor``: a :class:`RegionFeatureExtractor` (or
+  any callable on crops with ``crop_size`` / ``dim``), or a backbone name
+  ("resnet50", "resnet152") whose extractor with ``weights`` is built once
+  per process.
+  """
+  if isinstance(image, (str, os.PathLike)):
+    image = read_image(os.fspath(image))
+  if isinstance(extractor, str):
+    key = (extractor, weights)
+    if key not in _EXTRACTORS:
+      _EXTRACTORS[key] = RegionFeatureExtractor(extractor, weights)
+    extractor = _EXTRACTORS[key]
+  if len(boxes) == 0:
+    return np.zeros((0, extractor.dim), np.float32)
+  return np.asarray(extractor(crop_regions(image, boxes, extractor.crop_size)),
+                    np.float32)
 
 
 def read_boxes(patterns: Iterable[str],
@@ -178,10 +228,12 @@ def _drop_stale_temp_shards(store: str) -> None:
 def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
                      rows_per_image: Optional[int], extractor=None,
                      chunk_images: int = 500, workers: int = 4,
-                     **extractor_kwargs) -> int:
+                     skip_bad_images: bool = False, **extractor_kwargs) -> int:
   """Writes region features of (image_id, path, boxes) records into a store.
 
   Images already in the store are skipped; returns the number of images added.
+  A truncated or corrupt picture is a DataError naming it; with
+  ``skip_bad_images`` it is left out and listed in ``<out>.bad_images.tsv``.
   """
   done = set()
   with_boxes = True
@@ -205,13 +257,19 @@ def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
   crop_size = extractor.crop_size
   progress = Progress("extract_features", total=len(todo), unit="images")
 
+  bad = BadImages(out.rstrip("/") + ".bad_images.tsv", skip_bad_images)
+
   def load(record):
     image_id, path, boxes = record
-    image = read_image(path)
+    try:
+      image = read_image(path)
+    except DataError as err:
+      return err
     return (image_id, crop_regions(image, boxes, crop_size), boxes,
             (image.shape[1], image.shape[0]))
 
   _drop_stale_temp_shards(out)
+  start = time.perf_counter()
   with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
     for a in range(0, len(todo), chunk_images):
       chunk = todo[a:a + chunk_images]
@@ -219,8 +277,12 @@ def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
                               with_boxes=with_boxes) as writer:
         pending: List[tuple] = []  # (image_id, number of crops, boxes, size)
         crops: List[np.ndarray] = []
-        for image_id, image_crops, boxes, size in _bounded_map(
-            pool, load, chunk, 2 * workers + 2):
+        for loaded in _bounded_map(pool, load, chunk, 2 * workers + 2):
+          if isinstance(loaded, DataError):
+            bad.handle(loaded)
+            progress.update()
+            continue
+          image_id, image_crops, boxes, size = loaded
           pending.append((image_id, len(image_crops),
                           boxes if with_boxes else None, size))
           crops.append(image_crops)
@@ -228,7 +290,12 @@ def extract_features(records: Sequence[Tuple[int, str, list]], out: str,
             _flush(writer, extractor, pending, crops, progress)
         _flush(writer, extractor, pending, crops, progress)
   progress.done()
-  return len(todo)
+  seconds = time.perf_counter() - start
+  logging.info("%s: %.3f s/image over %d images (%s, decoding + cropping + CNN, "
+               "%d workers)", out, seconds / len(todo), len(todo),
+               type(extractor).__name__, workers)
+  bad.write()
+  return len(todo) - len(bad.items)
 
 
 def _bounded_map(pool, fn, items, ahead: int):
@@ -270,7 +337,7 @@ def main(argv):
   mine = records[FLAGS.shard::FLAGS.num_shards]
   extract_features(mine, part_path(FLAGS.out, FLAGS.shard, FLAGS.num_shards),
                    FLAGS.rows_per_image, chunk_images=FLAGS.chunk_images,
-                   workers=FLAGS.workers, backbone=FLAGS.backbone,
+                   workers=FLAGS.workers, skip_bad_images=FLAGS.skip_bad_images, backbone=FLAGS.backbone,
                    weights=FLAGS.weights, batch_size=FLAGS.batch_size,
                    crop_size=FLAGS.crop_size)
 
@@ -285,7 +352,12 @@ def define_flags() -> None:
                        "for the Genome store (one row per annotated region).")
   flags.DEFINE_enum("backbone", "resnet50", ["resnet50", "resnet152"], "CNN.")
   flags.DEFINE_string("weights", "imagenet",
-                      "keras.applications weights: 'imagenet', 'none' or a file.")
+                      "keras.applications weights: 'imagenet' (downloaded once "
+                      "into ~/.keras/models), a local .h5 file, or 'none' (random, "
+                      "seeded: tests and trials only).")
+  flags.DEFINE_boolean("skip_bad_images", False,
+                       "Leave truncated / corrupt pictures out (listed in "
+                       "<out>.bad_images.tsv) instead of stopping with an error.")
   flags.DEFINE_integer("batch_size", 128, "Crops per forward pass.")
   flags.DEFINE_integer("crop_size", 224, "Side of the resized crops (paper: 224).")
   flags.DEFINE_integer("chunk_images", 500, "Images per committed chunk.")

@@ -130,7 +130,7 @@ def test_resnet50_features_with_random_weights(tmp_path):
                       [[0, 0, 30, 40], [30, 0, 30, 40]])
   records = extract_features.read_boxes([boxes], [str(directory)])
   extractor = extract_features.RegionFeatureExtractor("resnet50", weights="none",
-                                                      batch_size=3)
+                                                      batch_size=3, crop_size=32)
   assert extractor.dim == 2048
   out = str(tmp_path / "vqa")
   extract_features.extract_features(records, out, 100, extractor=extractor)
@@ -140,6 +140,13 @@ def test_resnet50_features_with_random_weights(tmp_path):
   regions = store.regions(1).astype(np.float32)
   assert np.all(np.isfinite(regions)) and np.all(regions >= 0)  # post-ReLU pool
   assert not np.allclose(regions[0], regions[1])  # different crops differ
+  # Random weights are seeded: another extractor gives the same features.
+  again = extract_features.RegionFeatureExtractor("resnet50", weights="none",
+                                                  crop_size=32)
+  np.testing.assert_allclose(
+      again(extract_features.crop_regions(np.asarray(Image.open(
+          directory / "1.png"))[:, :, ::-1], [[0, 0, 30, 40]], 32))[0],
+      regions[0], rtol=1e-2, atol=1e-2)
 
 
 @pytest.mark.slow
@@ -171,3 +178,46 @@ def test_cli_two_shards_and_merge(tmp_path):
   assert result.returncode == 0, result.stderr
   store = FeatureStore(out)
   assert sorted(store.image_ids.tolist()) == [1, 2] and store.dim == 2048
+
+
+def test_truncated_picture_is_an_error_or_skipped_and_listed(tmp_path):
+  directory = _images(tmp_path, [1, 2])
+  whole = tmp_path / "whole.jpg"
+  Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), np.uint8)
+                  ).save(whole, quality=90)
+  data = whole.read_bytes()
+  (directory / "3.jpg").write_bytes(data[:len(data) // 2])
+  records = [(1, str(directory / "1.png"), [[0, 0, 10, 10]]),
+             (3, str(directory / "3.jpg"), [[0, 0, 10, 10]])]
+  out = str(tmp_path / "vqa")
+  with pytest.raises(DataError, match=r"3\.jpg: truncated or corrupt"):
+    extract_features.extract_features(records, out, 2, extractor=MeanColourExtractor())
+  assert extract_features.extract_features(records, out, 2,
+                                           extractor=MeanColourExtractor(),
+                                           skip_bad_images=True) == 1
+  assert FeatureStore(out).image_ids.tolist() == [1]
+  report = open(out + ".bad_images.tsv").read()
+  assert "3.jpg\ttruncated or corrupt" in report
+
+
+def test_extract_one_picture(tmp_path):
+  directory = _images(tmp_path, [4])
+  features = extract_features.extract(str(directory / "4.png"),
+                                      [[0, 0, 30, 40], [30, 0, 30, 40]],
+                                      MeanColourExtractor())
+  assert features.shape == (2, 4) and features.dtype == np.float32
+  np.testing.assert_allclose(features[1, :3], [0, 0, 200], atol=0.5)
+
+
+def test_offline_imagenet_weights_are_a_one_line_error(monkeypatch):
+  from keras.src.utils import file_utils
+
+  def offline(*args, **kwargs):
+    raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: "
+                    "None -- [Errno -3] Temporary failure in name resolution")
+  monkeypatch.setattr(file_utils, "get_file", offline)
+  with pytest.raises(DataError, match="could not download the ImageNet weights.*"
+                     "--weights PATH.h5.*--weights none") as err:
+    extract_features.build_backbone("resnet50", "imagenet", crop_size=32)
+  assert "\n" not in str(err.value)
+

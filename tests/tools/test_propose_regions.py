@@ -78,9 +78,48 @@ def test_propose_regions_writes_and_resumes(tmp_path):
 def test_unreadable_image_is_a_data_error(tmp_path):
   bad = tmp_path / "COCO_val2014_000000000007.jpg"
   bad.write_bytes(b"not a jpeg")
-  with pytest.raises(DataError, match="cannot decode"):
+  with pytest.raises(DataError, match="truncated or corrupt"):
     propose_regions.propose_regions([(7, str(bad))], str(tmp_path / "b.jsonl"))
   assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_truncated_jpeg_is_an_error_or_skipped_and_listed(tmp_path):
+  good = _picture(str(tmp_path / "COCO_val2014_000000000001.jpg"), seed=1)
+  whole = _picture(str(tmp_path / "full.jpg"), seed=2)
+  data = open(whole, "rb").read()
+  half = tmp_path / "COCO_val2014_000000000002.jpg"
+  half.write_bytes(data[:len(data) // 2])  # OpenCV decodes this with a warning
+  pairs = [(1, good), (2, str(half))]
+  out = str(tmp_path / "b.jsonl")
+  with pytest.raises(DataError, match=r"000000000002\.jpg: truncated or corrupt"):
+    propose_regions.propose_regions(pairs, out, max_boxes=4)
+  assert not os.path.exists(out)
+  os.remove(out + ".partial")
+  assert propose_regions.propose_regions(pairs, out, max_boxes=4,
+                                         skip_bad_images=True) == 1
+  assert [json.loads(l)["image_id"] for l in open(out)] == [1]
+  report = open(out + ".bad_images.tsv").read().splitlines()
+  assert len(report) == 1 and report[0].startswith(str(half) + "\ttruncated")
+
+
+def test_propose_one_picture_file(tmp_path):
+  path = _picture(str(tmp_path / "p.jpg"), seed=3)
+  boxes = propose_regions.propose(path, max_boxes=10)
+  assert 1 <= len(boxes) <= 10 and all(len(b) == 4 for b in boxes)
+  padded = propose_regions.propose(path, max_boxes=10, pad_mode="repeat")
+  assert len(padded) == 10
+
+
+def test_sobel_fallback_works_on_a_downscaled_picture_and_maps_boxes_back():
+  image = np.full((480, 640, 3), 220, np.uint8)
+  image[100:300, 200:450] = (30, 30, 200)
+  boxes = propose_regions.EdgeBoxProposer(max_boxes=50).propose(image)
+  def iou(b):
+    x1, y1 = max(b[0], 200), max(b[1], 100)
+    x2, y2 = min(b[0] + b[2], 450), min(b[1] + b[3], 300)
+    inter = max(0, x2 - x1) * max(0, y2 - y1)
+    return inter / (b[2] * b[3] + 250 * 200 - inter)
+  assert max(iou(b) for b in boxes) > 0.7
 
 
 def test_cli_with_shards(tmp_path):
@@ -96,7 +135,7 @@ def test_cli_with_shards(tmp_path):
        "--shard", "1", "--num_shards", "2"],
       capture_output=True, text=True, env=env, timeout=60, cwd=REPO)
   assert result.returncode == 0, result.stderr
-  assert "Sobel" in result.stderr
+  assert "Sobel" in result.stderr and "s/image" in result.stderr
   rows = [json.loads(l) for l in open(str(out) + "-00001-of-00002")]
   assert [r["image_id"] for r in rows] == [2]
   assert len(rows[0]["boxes"]) == 5
