@@ -20,7 +20,11 @@ Steps (the paper's recipe, Sec. 5.1):
    (the log says so).
 2. Clean each object: box clipped to the image (``width``/``height`` from
    image_data, else the image file), zero-area boxes, objects without a box or a
-   name, and repeated object ids are dropped (all counted in the log). Names
+   name, and repeated object ids are dropped (all counted in the log). Objects
+   with the same clipped box and the same names are one region, their
+   attributes united (v1.0 repeats boxes; counted in the log), and an
+   attributes.json entry whose id matches no object goes to the object with its
+   box and names. Names
    and attributes are tokenized (lowercase, punctuation dropped) and their last
    word lemmatized (noun / adjective, WordNet lemmatizer): "Tennis Rackets" ->
    "tennis racket".
@@ -168,31 +172,43 @@ def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]
 
 
 def merge_attributes(objects: Dict[int, List[dict]],
-                     attributes: Dict[int, List[dict]]) -> Dict[int, List[dict]]:
-  """Adds attributes.json's attributes to objects.json's objects (by object id,
-  else by box and names); attribute-file objects not in objects.json are added."""
+                     attributes: Dict[int, List[dict]],
+                     counts: Optional[Counts] = None) -> Dict[int, List[dict]]:
+  """Adds attributes.json's attributes to objects.json's objects.
+
+  An attribute entry goes to the object with its id; when its id matches no
+  object (most unmatched v1.0 entries), to the object with the same box and
+  names; attribute-file objects matching neither are added as objects.
+  """
+  counts = counts if counts is not None else Counts()
   merged = {i: [dict(o) for o in objs] for i, objs in objects.items()}
   for image_id, items in attributes.items():
     targets = merged.setdefault(image_id, [])
-    by_key = {}
+    by_id, by_box = {}, {}
     for obj in targets:
-      by_key.setdefault(_object_key(obj), obj)
+      if obj["id"] is not None:
+        by_id.setdefault(obj["id"], obj)
+      by_box.setdefault(_box_names_key(obj), obj)
     for item in items:
-      target = by_key.get(_object_key(item))
+      target = by_id.get(item["id"]) if item["id"] is not None else None
+      if target is None:
+        target = by_box.get(_box_names_key(item))
+        if target is not None and item["id"] is not None:
+          counts["attribute entries matched by box and names (id matched no object)"] += 1
       if target is None:
         target = dict(item, attributes=[])
         targets.append(target)
-        by_key[_object_key(item)] = target
+        if item["id"] is not None:
+          by_id[item["id"]] = target
+        by_box.setdefault(_box_names_key(item), target)
       target["attributes"] = list(target["attributes"]) + list(item["attributes"])
       if not target["synsets"]:
         target["synsets"] = item["synsets"]
   return merged
 
 
-def _object_key(obj: dict):
-  if obj["id"] is not None:
-    return ("id", obj["id"])
-  return ("box", obj["box"], tuple(obj["names"]))
+def _box_names_key(obj: dict):
+  return (obj["box"], tuple(sorted(str(n).strip().lower() for n in obj["names"])))
 
 
 def read_image_data(path: Optional[str], counts: Counts) -> Dict[int, dict]:
@@ -253,8 +269,13 @@ def image_size(image_id: int, image_data: Dict[int, dict],
 
 def clean_objects(objects: List[dict], size: Optional[Tuple[int, int]],
                   counts: Counts) -> List[dict]:
-  """Clipped boxes, normalized names / attributes; drops unusable objects."""
-  out, seen = [], set()
+  """Clipped boxes, normalized names / attributes; drops unusable objects.
+
+  Objects with the same (clipped) box and the same names are one region
+  (Visual Genome v1.0 repeats a box as several objects, often with different
+  attribute lists): they are merged, their attributes united.
+  """
+  out, seen, by_region = [], set(), {}
   for obj in objects:
     if obj["id"] is not None:
       if obj["id"] in seen:
@@ -274,10 +295,19 @@ def clean_objects(objects: List[dict], size: Optional[Tuple[int, int]],
     if not names:
       counts["objects without a name"] += 1
       continue
-    out.append({"box": boxes[0], "names": names,
-                "raw_names": obj["names"], "synsets": obj["synsets"],
-                "attributes": _unique(normalize_name(a, "a") for a in obj["attributes"]),
-                "raw_attributes": obj["attributes"]})
+    attributes = _unique(normalize_name(a, "a") for a in obj["attributes"])
+    key = (tuple(boxes[0]), tuple(sorted(names)))
+    region = by_region.get(key)
+    if region is not None:
+      counts["objects merged into a region with the same box and names"] += 1
+      region["attributes"] = _unique(region["attributes"] + attributes)
+      region["raw_attributes"] = region["raw_attributes"] + list(obj["attributes"])
+      continue
+    region = {"box": boxes[0], "names": names,
+              "raw_names": obj["names"], "synsets": obj["synsets"],
+              "attributes": attributes, "raw_attributes": list(obj["attributes"])}
+    by_region[key] = region
+    out.append(region)
   return out
 
 
@@ -384,13 +414,26 @@ def object_hypernyms(classes: Sequence[str],
 # -- split -----------------------------------------------------------------------
 
 
+MIN_IMAGES = len(RECOGNITION_SPLITS)
+
+
 def split_images(image_ids: Iterable[int],
                  fractions: Sequence[float] = SPLIT_FRACTIONS) -> Dict[str, List[int]]:
-  """85 / 5 / 10 by image: order by md5(str(id)), cut at rounded counts."""
+  """85 / 5 / 10 by image: order by md5(str(id)), cut at rounded counts.
+
+  Every split gets at least one image (taken from train when rounding leaves
+  val or test empty); fewer than MIN_IMAGES (3) images is a DataError.
+  """
   ordered = sorted(image_ids, key=lambda i: (hashlib.md5(str(i).encode()).hexdigest(), i))
   n = len(ordered)
+  if n < MIN_IMAGES:
+    raise DataError(None, f"{n} Genome images with regions: the train / val / test "
+                    f"split needs at least {MIN_IMAGES}")
   n_train = int(round(fractions[0] * n))
   n_val = int(round((fractions[0] + fractions[1]) * n)) - n_train
+  n_test = n - n_train - n_val
+  n_val, n_test = max(n_val, 1), max(n_test, 1)
+  n_train = n - n_val - n_test
   return {"train": sorted(ordered[:n_train]),
           "val": sorted(ordered[n_train:n_train + n_val]),
           "test": sorted(ordered[n_train + n_val:])}
@@ -424,7 +467,8 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
   image_data = read_image_data(image_data_path, counts)
   objects = read_annotations(objects_path, counts) if objects_path else {}
   if attributes_path:
-    objects = merge_attributes(objects, read_annotations(attributes_path, counts))
+    objects = merge_attributes(objects, read_annotations(attributes_path, counts),
+                               counts)
   attribute_synsets = read_synset_map(attribute_synsets_path)
   name_synsets = read_synset_map(object_synsets_path)
   logging.info("%d annotated images", len(objects))
@@ -501,7 +545,10 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
         counts["objects with no name among the classes"] += 1
     if kept:
       regions[image_id] = kept
-  splits = split_images(regions)
+  try:
+    splits = split_images(regions)
+  except DataError as err:
+    raise DataError(objects_path or attributes_path, err.problem) from None
 
   writer = PreparedWriter(data_dir)
   sizes = {}

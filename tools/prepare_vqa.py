@@ -20,9 +20,12 @@ question / annotation files of each split (``PreparedWriter.write_vqa``):
 Each record carries the question's 4 bins and lemmatized nouns / adjectives,
 the 18 choices with their tokens / nouns / adjectives (``svlr_tf.text``), the
 answer and its index among the choices, the 10 human answers, question_type and
-answer_type. A question whose annotation is missing, or whose answer is not
-among its choices, is skipped and counted; a repeated question id keeps the
-first. Splits whose files exist are kept unless ``--overwrite``.
+answer_type. A question whose answer is not among its choices is skipped and
+counted; a repeated question id keeps the first. A question without an
+annotation is an error (the annotation file must annotate every question; the
+error says when the two files' ids follow different VQA versions, e.g. v1
+questions with v2 annotations), and so is a split that would be empty; nothing
+is written then. Splits whose files exist are kept unless ``--overwrite``.
 
 Vocabulary: vocab.json / word_vectors.npy must also cover the Genome class
 names, so they are built by ``tools.prepare_vocab`` after both this tool and
@@ -32,10 +35,9 @@ classes.json is already there.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import os
-from typing import Any, Dict, Iterator, Sequence
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 from absl import flags, logging
 
@@ -121,6 +123,7 @@ def read_annotations(path: str) -> Dict[int, Dict[str, Any]]:
       raise DataError(path, f"{where}: {len(human)} human answers, expected "
                       f"{NUM_HUMAN_ANSWERS}")
     out.setdefault(qid, {
+        "image_id": a.get("image_id") if isinstance(a.get("image_id"), int) else None,
         "question_type": _field(path, where, a, "question_type", str),
         "answer_type": _field(path, where, a, "answer_type", str),
         "answer": _field(path, where, a, "multiple_choice_answer", str),
@@ -166,17 +169,42 @@ def make_record(qid: int, question: Dict[str, Any],
   return record
 
 
-def _records(questions, annotations, qids, counts, progress) -> Iterator[dict]:
-  for qid in qids:
-    annotation = annotations.get(qid)
-    progress.update()
-    if annotation is None:
-      counts["questions without annotation"] += 1
-      continue
-    if annotation["answer"] not in questions[qid]["choices"]:
-      counts["answers not among the choices"] += 1
-      continue
-    yield make_record(qid, questions[qid], annotation)
+def _id_scheme(pairs) -> Optional[str]:
+  """Which VQA version's question ids these (question_id, image_id) pairs follow.
+
+  VQA v1: question_id = image_id * 10 + k (k < 10); VQA v2: image_id * 1000 + k.
+  None when the ids follow neither (or both, e.g. empty).
+  """
+  pairs = list(pairs)
+  if not pairs:
+    return None
+  v1 = all(0 <= q - 10 * i < 10 for q, i in pairs)
+  v2 = all(0 <= q - 1000 * i < 1000 for q, i in pairs)
+  return "VQA v1" if v1 and not v2 else "VQA v2" if v2 and not v1 else None
+
+
+def check_annotations(questions_path: str, annotations_path: str,
+                      questions: Dict[int, Dict[str, Any]],
+                      annotations: Dict[int, Dict[str, Any]]) -> None:
+  """DataError unless the annotation file annotates every question.
+
+  Names the count, a first missing id, and the likely cause when the two files'
+  question ids follow different VQA versions (v1 questions with v2 annotations).
+  """
+  if not questions:
+    raise DataError(questions_path, "no questions")
+  missing = [q for q in questions if q not in annotations]
+  if not missing:
+    return
+  problem = (f"{len(missing)} of {len(questions)} questions of {questions_path} have "
+             f"no annotation here (first: question_id {min(missing)})")
+  q_scheme = _id_scheme((q, v["image_id"]) for q, v in questions.items())
+  a_scheme = _id_scheme((q, v["image_id"]) for q, v in annotations.items()
+                        if v.get("image_id") is not None)
+  if q_scheme and a_scheme and q_scheme != a_scheme:
+    problem += (f"; the questions' ids look like {q_scheme} and the annotations' like "
+                f"{a_scheme}: use the annotation file of the same VQA version")
+  raise DataError(annotations_path, problem)
 
 
 def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
@@ -187,6 +215,7 @@ def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
   sources = {"train": (train_questions, train_annotations),
              "test": (val_questions, val_annotations)}
   loaded = {}
+  questions_path_of = {k: v[0] for k, v in sources.items()}
   for source, (questions_path, annotations_path) in sources.items():
     splits = ("train", "heldout") if source == "train" else ("test",)
     outputs = [os.path.join(data_dir, "vqa", f"{s}.jsonl") for s in splits]
@@ -194,28 +223,41 @@ def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
       logging.info("%s exist (use --overwrite to redo)", ", ".join(outputs))
       continue
     # Read (and validate) every input before writing anything.
-    loaded[source] = (read_questions(questions_path),
-                      read_annotations(annotations_path))
-  writer = PreparedWriter(data_dir)
-  backend = text.pos_backend()  # fails here, before writing, if it cannot run
-  sizes = {}
+    questions = read_questions(questions_path)
+    annotations = read_annotations(annotations_path)
+    check_annotations(questions_path, annotations_path, questions, annotations)
+    loaded[source] = (questions, annotations)
+  plan = []  # (split, questions, annotations, qids): every split checked first
   for source, (questions, annotations) in loaded.items():
+    answerable = [i for i in sorted(questions)
+                  if annotations[i]["answer"] in questions[i]["choices"]]
+    if len(answerable) < len(questions):
+      logging.info("vqa %s: %d questions whose answer is not among their choices "
+                   "(skipped)", source, len(questions) - len(answerable))
     if source == "train":
       heldout = heldout_images([q["image_id"] for q in questions.values()],
                                heldout_fraction)
       by_split = {
-          "train": [i for i in sorted(questions) if questions[i]["image_id"] not in heldout],
-          "heldout": [i for i in sorted(questions) if questions[i]["image_id"] in heldout]}
+          "train": [i for i in answerable if questions[i]["image_id"] not in heldout],
+          "heldout": [i for i in answerable if questions[i]["image_id"] in heldout]}
     else:
-      by_split = {"test": sorted(questions)}
+      by_split = {"test": answerable}
     for split, qids in by_split.items():
-      counts = collections.Counter()
-      progress = Progress(f"vqa {split}", total=len(qids), unit="questions")
-      sizes[split] = writer.write_vqa(
-          split, _records(questions, annotations, qids, counts, progress))
-      progress.done()
-      for key, n in sorted(counts.items()):
-        logging.info("vqa %s: %d %s (skipped)", split, n, key)
+      if not qids:
+        raise DataError(questions_path_of[source], f"the {split} split would be empty "
+                        f"({len(questions)} questions, {len(answerable)} answerable"
+                        + (f", --heldout_fraction {heldout_fraction}"
+                           if source == "train" else "") + ")")
+      plan.append((split, questions, annotations, qids))
+  writer = PreparedWriter(data_dir)
+  backend = text.pos_backend()  # fails here, before writing, if it cannot run
+  sizes = {}
+  for split, questions, annotations, qids in plan:
+    progress = Progress(f"vqa {split}", total=len(qids), unit="questions")
+    sizes[split] = writer.write_vqa(
+        split, (make_record(q, questions[q], annotations[q]) for q in qids))
+    progress.count = len(qids)
+    progress.done()
   if loaded:
     # Which tagger made the nouns / adjectives / bins: tools.prepare_vocab copies
     # it into meta.json.

@@ -201,3 +201,65 @@ def test_genome_boxes_to_features_to_loadable_recognition(tmp_path):
       assert rows.shape == (len(recognition), 3)
   assert total == 8
   assert store.count(2) == 3 and store.count(1) == 1
+
+
+def _write_v10(root, annotations, attribute_entries):
+  """Visual Genome v1.0 layout: image ``id``, object ``id`` / ``object_names``,
+  attributes.json entries ``{"object": {...}, "attribute": [...]}``."""
+  root.mkdir(parents=True, exist_ok=True)
+  image_data = [{"id": i, "width": 100, "height": 80, "coco_id": None}
+                for i in annotations]
+  objects = [{"id": i, "objects": [
+      {"id": o, "x": b[0], "y": b[1], "w": b[2], "h": b[3], "object_names": names}
+      for o, b, names in objs]} for i, objs in annotations.items()]
+  attributes = [{"id": i, "attributes": [
+      {"object": {"id": o, "x": b[0], "y": b[1], "w": b[2], "h": b[3], "name": name},
+       "attribute": attrs} for o, b, name, attrs in entries]}
+      for i, entries in attribute_entries.items()]
+  for name, data in (("image_data.json", image_data), ("objects.json", objects),
+                     ("attributes.json", attributes)):
+    (root / name).write_text(json.dumps(data), encoding="utf-8")
+  return [str(root / n) for n in ("objects.json", "attributes.json", "image_data.json")]
+
+
+def test_v10_repeated_boxes_are_one_region_with_merged_attributes(tmp_path):
+  box, car = (10, 10, 30, 40), (50, 20, 20, 20)
+  annotations = {
+      1: [(71, box, ["tree"]), (72, box, ["tree"]), (73, box, ["tree"]),
+          (74, car, ["car"])],
+      2: [(81, box, ["tree"])], 3: [(91, car, ["car"])]}
+  attribute_entries = {
+      1: [(71, box, "tree", ["green"]), (72, box, "tree", ["green"]),
+          (73, box, "tree", ["tall"]),
+          (999, car, "car", ["red"])],  # an id of no object, the box + name of 74
+      2: [(81, box, "tree", ["tall"])], 3: [(91, car, "car", ["blue"])]}
+  paths = _write_v10(tmp_path / "raw", annotations, attribute_entries)
+  data_dir = tmp_path / "prepared"
+  prepare_genome.prepare_genome(str(data_dir), *paths, num_objects=5,
+                                num_attributes=5)
+  records = {(r["image_id"], r["region"]): r for s in ("train", "val", "test")
+             for r in _read(data_dir / "recognition" / f"{s}.jsonl")}
+  boxes = {r["image_id"]: r["boxes"] for r in _read(data_dir / "boxes" / "genome.jsonl")}
+  assert boxes[1] == [list(box), list(car)]  # one region per box
+  assert records[(1, 0)]["objects"] == ["tree"]
+  assert records[(1, 0)]["attributes"] == ["green", "tall"]
+  assert records[(1, 1)]["objects"] == ["car"] and records[(1, 1)]["attributes"] == ["red"]
+  assert len(records) == 4
+
+
+@pytest.mark.parametrize("n_images", [3, 4, 5, 7])
+def test_small_genome_sets_get_every_split(tmp_path, n_images):
+  annotations = {i: [(10 * i, (1, 1, 20, 20), ["dog"])] for i in range(1, n_images + 1)}
+  paths = _write_v10(tmp_path / "raw", annotations, {})
+  data_dir = tmp_path / "prepared"
+  sizes = prepare_genome.prepare_genome(str(data_dir), *paths)
+  assert all(sizes[s] >= 1 for s in ("train", "val", "test")), sizes
+  assert sum(sizes.values()) == n_images
+
+
+def test_too_few_genome_images_is_an_error_naming_the_minimum(tmp_path):
+  paths = _write_v10(tmp_path / "raw", {1: [(1, (1, 1, 9, 9), ["dog"])],
+                                        2: [(2, (1, 1, 9, 9), ["cat"])]}, {})
+  with pytest.raises(DataError, match=r"objects.json: 2 Genome images .* at least 3"):
+    prepare_genome.prepare_genome(str(tmp_path / "p"), *paths)
+  assert not os.path.exists(tmp_path / "p" / "recognition")

@@ -66,11 +66,8 @@ def _inputs(tmp_path):
   raw.mkdir()
   duplicate = {"image_id": 1, "question": "Duplicate?", "question_id": 10,
                "multiple_choices": _CHOICES}
-  unanswerable = {"image_id": 2, "question": "Qué color es el café?",
-                  "question_id": 29, "multiple_choices": _CHOICES}
   train = write_vqa(raw, "train", range(1, 11), [duplicate])
-  val = write_vqa(raw, "val", [100, 101], [unanswerable], drop_annotation={1001})
-  # question 29 has no annotation (skipped); val question 1001 neither.
+  val = write_vqa(raw, "val", [100, 101])
   return raw, train, val
 
 
@@ -78,7 +75,7 @@ def test_prepare_vqa_then_vocab_gives_a_loadable_directory(tmp_path):
   raw, train, val = _inputs(tmp_path)
   data_dir = tmp_path / "prepared"
   sizes = prepare_vqa.prepare_vqa(str(data_dir), *train, *val, heldout_fraction=0.2)
-  assert sizes == {"train": 24, "heldout": 6, "test": 5}
+  assert sizes == {"train": 24, "heldout": 6, "test": 6}
   rows = {s: [json.loads(l) for l in open(data_dir / "vqa" / f"{s}.jsonl",
                                           encoding="utf-8")]
           for s in ("train", "heldout", "test")}
@@ -96,7 +93,7 @@ def test_prepare_vqa_then_vocab_gives_a_loadable_directory(tmp_path):
   duplicate = next(r for r in rows["train"] + rows["heldout"] if r["question_id"] == 10)
   assert duplicate["question"] == _QUESTIONS[0]  # the first of the repeated ids
   official = json.load(open(data_dir / "vqa" / "test_questions.json"))
-  assert len(official["questions"]) == 5 and official["num_choices"] == 18
+  assert len(official["questions"]) == 6 and official["num_choices"] == 18
 
   # Classes (as prepare_genome writes them) and a small feature store, then vocab.
   writer = PreparedWriter(str(data_dir))
@@ -119,10 +116,41 @@ def test_prepare_vqa_then_vocab_gives_a_loadable_directory(tmp_path):
   assert data.word_vectors.shape == (n, 6)
   split = data.load_vqa("test", max_question_words=8, max_answer_words=4,
                         num_choices=18)
-  assert len(split) == 5 and split.label.tolist().count(0) == 2
+  assert len(split) == 6 and split.label.tolist().count(0) == 2
   assert data.class_word_ids("objects", 3).shape == (4, 3)
   # Restartable: a second run keeps the existing splits.
   assert prepare_vqa.prepare_vqa(str(data_dir), *train, *val) == {}
+
+
+def test_questions_without_annotation_are_an_error_naming_the_vqa_version(tmp_path):
+  raw = tmp_path / "raw"
+  raw.mkdir()
+  train = write_vqa(raw, "train", range(1, 6))
+  val = write_vqa(raw, "val", [100, 101], drop_annotation={1001})
+  data_dir = str(tmp_path / "prepared")
+  with pytest.raises(DataError, match=r"mscoco_val2014_annotations.json: 1 of 6 "
+                     r"questions .* no annotation here \(first: question_id 1001\)"):
+    prepare_vqa.prepare_vqa(data_dir, *train, *val)
+  assert not os.path.exists(os.path.join(data_dir, "vqa"))  # nothing written
+  # VQA v2 annotations (question_id = image_id * 1000 + k) with v1 questions.
+  v2 = json.load(open(val[1]))
+  for a in v2["annotations"]:
+    a["question_id"] = a["image_id"] * 1000 + a["question_id"] % 10
+  with open(val[1], "w") as f:
+    json.dump(v2, f)
+  with pytest.raises(DataError, match=r"6 of 6 questions.*look like VQA v1 and the "
+                     r"annotations' like VQA v2"):
+    prepare_vqa.prepare_vqa(data_dir, *train, *val)
+
+
+def test_an_empty_split_is_an_error(tmp_path):
+  raw = tmp_path / "raw"
+  raw.mkdir()
+  train = write_vqa(raw, "train", [1])  # one image: nothing left for train-subset
+  val = write_vqa(raw, "val", [100])
+  with pytest.raises(DataError, match="the (train|heldout) split would be empty"):
+    prepare_vqa.prepare_vqa(str(tmp_path / "p"), *train, *val, heldout_fraction=0.5)
+  assert not os.path.exists(tmp_path / "p" / "vqa")
 
 
 def test_heldout_rule_matches_the_paper_at_full_size():
