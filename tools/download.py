@@ -1,6 +1,6 @@
 r"""Downloads the raw data of the paper's real-data experiments.
 
-    python -m tools.download --out_dir raw --items vqa,coco,genome,word2vec
+    python -m tools.download --out raw --items vqa,coco,genome,word2vec,edge_model,resnet50
 
 Items (``--items``, comma separated; the table is :data:`SOURCES`):
 
@@ -10,6 +10,12 @@ Items (``--items``, comma separated; the table is :data:`SOURCES`):
   attributes, object / attribute synsets.
 - ``word2vec``: the GoogleNews 300-d word2vec vectors (~1.6 GB, .bin.gz; gensim
   reads it directly).
+- ``edge_model``: the structured-edge forest ``model.yml.gz`` of Dollar & Zitnick
+  as OpenCV ships it (opencv_extra ``testdata/cv/ximgproc/model.yml.gz``), for
+  ``tools.propose_regions --edge_model raw/model.yml.gz``.
+- ``resnet50`` / ``resnet152``: the ImageNet weights keras.applications would
+  fetch itself (no-top ``.h5``, keras' published md5), for machines without
+  network: ``tools.extract_features --weights raw/<file>.h5``.
 
 Every download is resumable: an interrupted file stays as ``<name>.part`` and the
 next run continues it with an HTTP ``Range`` request. A finished file is checked
@@ -49,6 +55,7 @@ class Source:
 
 
 _VQA = "https://s3.amazonaws.com/cvmlp/vqa/mscoco/vqa/"
+_KERAS = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 _VG = "https://homes.cs.washington.edu/~ranjay/visualgenome/data/dataset/"
 
 # Sizes and checksums are left None where the publisher gives none; the
@@ -88,7 +95,22 @@ SOURCES: Dict[str, List[Source]] = {
                "GoogleNews-vectors-negative300.bin.gz",
                "GoogleNews-vectors-negative300.bin.gz"),
     ],
+    "edge_model": [
+        Source("https://github.com/opencv/opencv_extra/raw/4.x/testdata/cv/"
+               "ximgproc/model.yml.gz", "model.yml.gz"),
+    ],
+    "resnet50": [
+        Source(_KERAS + "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               md5="4d473c1dd8becc155b73f8504c6f6626"),
+    ],
+    "resnet152": [
+        Source(_KERAS + "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
+               md5="ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    ],
 }
+DEFAULT_ITEMS = ["vqa", "coco", "genome", "word2vec", "edge_model", "resnet50"]
 
 FLAGS = flags.FLAGS
 
@@ -222,16 +244,17 @@ def download(items: Sequence[str], out_dir: str, mirror: Optional[str] = None,
 
 def main(argv):
   del argv
-  if not FLAGS.out_dir:
-    raise DataError(None, "--out_dir is required")
-  download(FLAGS.items, FLAGS.out_dir, FLAGS.mirror, FLAGS.extract,
+  if not FLAGS.out:
+    raise DataError(None, "--out is required")
+  download(FLAGS.items, FLAGS.out, FLAGS.mirror, FLAGS.extract,
            FLAGS.chunk_mb << 20)
 
 
 def define_flags() -> None:
   """Defines the command-line flags (only when run as a program)."""
-  flags.DEFINE_string("out_dir", None, "Directory the files are written into.")
-  flags.DEFINE_list("items", ["vqa", "coco", "genome", "word2vec"],
+  flags.DEFINE_string("out", None, "Directory the files are written into.")
+  flags.DEFINE_alias("out_dir", "out")  # the name before the --out convention
+  flags.DEFINE_list("items", DEFAULT_ITEMS,
                     f"What to download; any of {sorted(SOURCES)}.")
   flags.DEFINE_string("mirror", None,
                       "Fetch every file as MIRROR/<file name> instead of its URL.")

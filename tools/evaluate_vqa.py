@@ -3,11 +3,11 @@ r"""Official VQA accuracy of a results file.
     python -m tools.evaluate_vqa \
         --questions MultipleChoice_mscoco_val2014_questions.json \
         --annotations mscoco_val2014_annotations.json \
-        --results results.json [--output accuracy.json] [--allow_missing]
+        --results results.json [--out accuracy.json] [--allow_missing]
 
 ``results.json`` is ``[{"question_id": int, "answer": str}, ...]`` with one result
 per question. Prints overall, per answer type and per question type accuracy (the
-metric of :mod:`svlr_tf.evaluation.vqa_eval`, in percent) and, with ``--output``,
+metric of :mod:`svlr_tf.evaluation.vqa_eval`, in percent) and, with ``--out``,
 writes them as JSON (atomically). Bad input prints one line on stderr and exits 1.
 """
 
@@ -25,7 +25,8 @@ flags.DEFINE_string("questions", None, "Official VQA question JSON file.")
 flags.DEFINE_string("annotations", None, "Official VQA annotation JSON file.")
 flags.DEFINE_string("results", None,
                     'Results JSON: [{"question_id": int, "answer": str}, ...].')
-flags.DEFINE_string("output", None, "Optional JSON file for the accuracies.")
+flags.DEFINE_string("out", None, "Optional JSON file for the accuracies.")
+flags.DEFINE_alias("output", "out")  # the name before the --out convention
 flags.DEFINE_bool("allow_missing", False,
                   "Evaluate only the answered questions instead of failing.")
 
@@ -56,9 +57,9 @@ def main(argv):
                                    FLAGS.results,
                                    allow_missing=FLAGS.allow_missing)
   print(format_report(report), end="")
-  if FLAGS.output:
-    atomic_write_json(FLAGS.output, report, indent=2)
-    print(f"wrote {FLAGS.output}")
+  if FLAGS.out:
+    atomic_write_json(FLAGS.out, report, indent=2)
+    print(f"wrote {FLAGS.out}")
 
 
 if __name__ == "__main__":

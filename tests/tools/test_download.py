@@ -152,7 +152,7 @@ def test_url_table_covers_the_issue():
 def test_cli_reports_a_data_error_on_one_line(server, tmp_path):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
   result = subprocess.run(
-      [sys.executable, "-m", "tools.download", "--out_dir", str(tmp_path),
+      [sys.executable, "-m", "tools.download", "--out", str(tmp_path),
        "--items", "word2vec", "--mirror", server.url],
       capture_output=True, text=True, env=env, timeout=60,
       cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
@@ -160,3 +160,27 @@ def test_cli_reports_a_data_error_on_one_line(server, tmp_path):
   lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
   assert len(lines) == 1 and "HTTP 404" in lines[0]
   assert "Traceback" not in result.stderr
+
+
+def test_edge_model_and_weights_are_items(server, tmp_path):
+  model = b"%YAML:1.0\n" + _payload(4000)
+  (server.root / "model.yml.gz").write_bytes(model)
+  out = tmp_path / "raw"
+  paths = download.download(["edge_model"], str(out), mirror=server.url)
+  assert paths == [str(out / "model.yml.gz")]
+  assert (out / "model.yml.gz").read_bytes() == model
+  assert "edge_model" in download.DEFAULT_ITEMS and "resnet50" in download.DEFAULT_ITEMS
+  weights = download.SOURCES["resnet50"][0]
+  assert weights.filename == "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+  assert weights.md5  # keras' published md5 is checked
+
+
+def test_old_out_dir_flag_still_works(server, tmp_path):
+  (server.root / "model.yml.gz").write_bytes(b"m")
+  result = subprocess.run(
+      [sys.executable, "-m", "tools.download", "--out_dir", str(tmp_path / "raw"),
+       "--items", "edge_model", "--mirror", server.url],
+      capture_output=True, text=True, timeout=60,
+      cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+  assert result.returncode == 0, result.stderr
+  assert (tmp_path / "raw" / "model.yml.gz").read_bytes() == b"m"

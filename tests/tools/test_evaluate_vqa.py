@@ -48,7 +48,7 @@ def _flags(paths):
 def test_cli_prints_and_writes_accuracy(tmp_path):
   paths = _write_inputs(tmp_path)
   output = tmp_path / "out" / "accuracy.json"
-  proc = _run(*_flags(paths), f"--output={output}")
+  proc = _run(*_flags(paths), f"--out={output}")
   assert proc.returncode == 0, proc.stderr
   # question 10: 1.0; question 11: "Two" -> "2", 2 matches -> 0.6
   assert "Overall accuracy: 80.00  (2 questions)" in proc.stdout
