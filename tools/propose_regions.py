@@ -75,8 +75,7 @@ class EdgeBoxProposer:
         raise DataError(edge_model, f"cannot load the edge model ({problem})") from None
       self.detector = f"structured edges ({edge_model})"
     else:
-      self.detector = (f"Sobel edges + NMS at <= {self.SOBEL_MAX_SIDE} px (no "
-                       "--edge_model; not the paper's structured edges)")
+      self.detector = f"Sobel edges + NMS at <= {self.SOBEL_MAX_SIDE} px"
 
   def _edge_boxes(self, scale: float):
     edge_boxes = cv2.ximgproc.createEdgeBoxes()
@@ -214,7 +213,9 @@ def propose_regions(image_paths: Iterable[Tuple[int, str]], out: str,
   todo = [(i, p) for i, p in image_paths if i not in skip]
   logging.info("%d images, %d already done", len(image_paths), len(image_paths) - len(todo))
   proposer = EdgeBoxProposer(max_boxes, edge_model)
-  logging.info("Edge Boxes on %s", proposer.detector)
+  logging.info("Edge Boxes on %s%s", proposer.detector, "" if edge_model else (
+      " (no --edge_model: not the paper's structured edges; python -m "
+      "tools.download --items edge_model fetches model.yml.gz)"))
   progress = Progress("propose_regions", total=len(todo), unit="images")
   bad = BadImages(out + ".bad_images.tsv", skip_bad_images)
   short, seconds, done = 0, 0.0, 0

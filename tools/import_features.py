@@ -1,0 +1,324 @@
+r"""Imports bottom-up-attention region features (Anderson et al. 2018) into a feature store.
+
+    python -m tools.import_features --tsv 'raw/trainval/*.tsv*' --out prepared/features/vqa
+    python -m tools.import_features --hdf5 raw/trainval36.hdf5 --out prepared/features/vqa
+
+Most VQA researchers hold these features already (Faster R-CNN on Visual Genome,
+10-100 boxes x 2048 per image). Inputs:
+
+- ``--tsv``: the release's tab-separated files, no header, one image per row:
+  ``image_id, image_w, image_h, num_boxes, boxes, features``; ``boxes`` and
+  ``features`` are base64 of float32 arrays [num_boxes, 4] (x1, y1, x2, y2,
+  pixels) and [num_boxes, D]. Rows are far longer than Python csv's default
+  field limit (raised here). Extra trailing columns (some releases add class
+  / attribute ids) are ignored; ``--tsv_fields`` renames the columns.
+- ``--hdf5``: the usual conversions of those files: ``image_features`` and
+  ``image_bb`` either [N, K, D] / [N, K, 4] (fixed K) or flat [rows, D] /
+  [rows, 4] with ``pos_boxes`` [N, 2] (start, end rows of each image; adaptive
+  K). Image ids come from an ``image_ids`` / ``image_id`` dataset in the file,
+  else from the ``{image_id: index}`` pickle written beside it
+  (``<name>_imgid2idx.pkl``, or ``--imgid2idx``; read with an unpickler that
+  accepts plain ints and dicts only). ``image_w`` / ``image_h`` datasets are
+  used when present.
+
+Output: a feature store (docs/architecture.md) with the boxes, converted to
+``[x, y, w, h]``, and the picture sizes. ``--rows_per_image K`` pads every
+image to K rows (the padded rows are masked out by the store's count; K defaults
+to the largest ``num_boxes`` in the input, found by a first pass over the
+input); ``--rows_per_image 0`` keeps a variable number of rows per image. Run
+``tools.prepare_vocab`` afterwards: it writes meta.json's feature_dim and
+regions_per_image from the stores.
+
+These are not the paper's features (ResNet-50 on Edge Boxes, Sec. 4), and
+for the recognition task the Genome store must hold features of the
+*annotated* boxes (``tools.extract_features``): with imported VQA features and
+ResNet Genome features the two stores are different feature spaces, which
+breaks the transfer SVLR is about unless both come from the same extractor
+(docs/real_data.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import glob
+import io
+import os
+import pickle
+import shutil
+import sys
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+from absl import flags, logging
+
+from svlr_tf.data.feature_store import FeatureStoreWriter
+from svlr_tf.errors import DataError
+from tools._common import Progress, run_main
+
+FLAGS = flags.FLAGS
+TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes", "features")
+
+# One image: (image_id, features float32 [n, D], boxes float32 [n, 4] x, y, w, h,
+# (width, height)).
+Image = Tuple[int, np.ndarray, np.ndarray, Tuple[int, int]]
+
+
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+  """[n, 4] (x1, y1, x2, y2) -> (x, y, w, h)."""
+  boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+  return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+
+
+# -- TSV -------------------------------------------------------------------------
+
+
+def _tsv_paths(patterns: Sequence[str]) -> List[str]:
+  paths = []
+  for pattern in patterns:
+    matched = sorted(glob.glob(pattern))
+    if not matched:
+      raise DataError(pattern, "TSV file not found")
+    paths.extend(matched)
+  return paths
+
+
+def _decode(path: str, row: int, field: str, text: str, n: int, width: Optional[int]
+            ) -> np.ndarray:
+  try:
+    raw = base64.b64decode(text, validate=True)
+  except (binascii.Error, ValueError):
+    raise DataError(path, f"row {row}: field {field!r} is not base64") from None
+  values = np.frombuffer(raw, np.float32)
+  if width is None:  # features: D from the size
+    if n == 0 or values.size % n:
+      raise DataError(path, f"row {row}: {values.size} feature values do not split "
+                      f"into num_boxes={n} rows")
+    width = values.size // n
+  if values.size != n * width:
+    raise DataError(path, f"row {row}: field {field!r} has {values.size} float32 "
+                    f"values, expected num_boxes x {width} = {n * width}")
+  return values.reshape(n, width)
+
+
+def read_tsv(paths: Sequence[str], fields: Sequence[str] = TSV_FIELDS
+             ) -> Iterator[Image]:
+  """Yields the images of bottom-up-attention TSV files (see module doc)."""
+  csv.field_size_limit(sys.maxsize)  # a row holds ~1 MB of base64
+  missing = [f for f in TSV_FIELDS if f not in fields]
+  if missing:
+    raise DataError(None, f"--tsv_fields lacks {missing}")
+  column = {f: fields.index(f) for f in TSV_FIELDS}
+  for path in paths:
+    with open(path, "r", encoding="ascii", errors="replace", newline="") as f:
+      for row, values in enumerate(csv.reader(f, delimiter="\t"), 1):
+        if not values:
+          continue
+        if len(values) < len(fields):
+          raise DataError(path, f"row {row}: {len(values)} tab-separated fields, "
+                          f"expected {len(fields)} ({', '.join(fields)}; truncated?)")
+        get = lambda name: values[column[name]]  # noqa: E731
+        try:
+          image_id, width, height, n = (int(float(get(k))) for k in (
+              "image_id", "image_w", "image_h", "num_boxes"))
+        except ValueError:
+          raise DataError(path, f"row {row}: image_id / image_w / image_h / "
+                          "num_boxes are not numbers") from None
+        if n <= 0:
+          raise DataError(path, f"row {row}: image {image_id} has num_boxes={n}")
+        boxes = _decode(path, row, "boxes", get("boxes"), n, 4)
+        features = _decode(path, row, "features", get("features"), n, None)
+        yield image_id, features, xyxy_to_xywh(boxes), (width, height)
+
+
+def tsv_max_boxes(paths: Sequence[str], fields: Sequence[str] = TSV_FIELDS) -> int:
+  """Largest num_boxes over the TSV files (reads the short leading columns only)."""
+  csv.field_size_limit(sys.maxsize)
+  k = fields.index("num_boxes")
+  largest = 0
+  for path in paths:
+    with open(path, "r", encoding="ascii", errors="replace", newline="") as f:
+      for row, line in enumerate(f, 1):
+        parts = line.split("\t", k + 1)
+        if len(parts) <= k:
+          continue  # blank or short: read_tsv names the problem
+        try:
+          largest = max(largest, int(float(parts[k])))
+        except ValueError:
+          raise DataError(path, f"row {row}: num_boxes is not a number") from None
+  return largest
+
+
+# -- HDF5 ------------------------------------------------------------------------
+
+
+class _PlainUnpickler(pickle.Unpickler):
+  """Unpickles builtin containers and numbers only (an image id -> index map)."""
+
+  def find_class(self, module, name):
+    if module == "builtins" and name in ("dict", "int", "list", "tuple"):
+      return getattr(__import__("builtins"), name)
+    raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def read_imgid2idx(path: str) -> Dict[int, int]:
+  if not os.path.isfile(path):
+    raise DataError(path, "image id -> index pickle not found (the HDF5 has no "
+                    "image_ids dataset; pass --imgid2idx)")
+  try:
+    with open(path, "rb") as f:
+      mapping = _PlainUnpickler(io.BytesIO(f.read())).load()
+    return {int(k): int(v) for k, v in dict(mapping).items()}
+  except Exception as err:  # any unpickling problem of a foreign file
+    raise DataError(path, f"not a {{image_id: index}} pickle ({err})") from None
+
+
+def read_hdf5(path: str, imgid2idx: Optional[str] = None) -> Tuple[int, Iterator[Image]]:
+  """(largest boxes per image, images) of a bottom-up-attention HDF5 file."""
+  import h5py
+  if not os.path.isfile(path):
+    raise DataError(path, "HDF5 file not found")
+  try:
+    h5 = h5py.File(path, "r")
+  except OSError as err:
+    raise DataError(path, f"not a readable HDF5 file ({err})") from None
+  for name in ("image_features", "image_bb"):
+    if name not in h5:
+      h5.close()
+      raise DataError(path, f"no {name!r} dataset (found {sorted(h5.keys())})")
+  features, boxes = h5["image_features"], h5["image_bb"]
+  if "pos_boxes" in h5:  # adaptive: flat rows, [start, end) per image
+    spans = np.asarray(h5["pos_boxes"], np.int64).reshape(-1, 2)
+    if features.ndim != 2 or boxes.shape != (features.shape[0], 4):
+      raise DataError(path, f"image_features {features.shape} / image_bb {boxes.shape}"
+                      " do not match pos_boxes' flat layout")
+  else:  # fixed: [N, K, D]
+    if features.ndim != 3 or boxes.shape != features.shape[:2] + (4,):
+      raise DataError(path, f"image_features {features.shape} / image_bb {boxes.shape}"
+                      ": expected [N, K, D] / [N, K, 4] (or flat rows with pos_boxes)")
+    k = features.shape[1]
+    spans = np.stack([np.arange(features.shape[0]) * k,
+                      np.arange(1, features.shape[0] + 1) * k], axis=1)
+  n_images = len(spans)
+  for name in ("image_ids", "image_id"):
+    if name in h5:
+      ids = np.asarray(h5[name], np.int64).reshape(-1)
+      break
+  else:
+    default = os.path.splitext(path)[0] + "_imgid2idx.pkl"
+    mapping = read_imgid2idx(imgid2idx or default)
+    ids = np.full(n_images, -1, np.int64)
+    for image_id, index in mapping.items():
+      if not 0 <= index < n_images:
+        raise DataError(imgid2idx or default, f"index {index} of image {image_id} is "
+                        f"outside the HDF5's {n_images} images")
+      ids[index] = image_id
+  if len(ids) != n_images or np.any(ids < 0):
+    raise DataError(path, f"{int(np.sum(ids < 0))} of {n_images} images have no image "
+                    f"id ({len(ids)} ids)")
+  sizes = None
+  if "image_w" in h5 and "image_h" in h5:
+    sizes = np.stack([np.asarray(h5["image_w"]), np.asarray(h5["image_h"])], 1)
+  largest = int((spans[:, 1] - spans[:, 0]).max()) if n_images else 0
+
+  def images() -> Iterator[Image]:
+    try:
+      for i in range(n_images):
+        a, b = (int(v) for v in spans[i])
+        if features.ndim == 3:
+          f, bb = features[i], boxes[i]
+        else:
+          f, bb = features[a:b], boxes[a:b]
+        size = (0, 0) if sizes is None else (int(sizes[i, 0]), int(sizes[i, 1]))
+        yield (int(ids[i]), np.asarray(f, np.float32),
+               xyxy_to_xywh(np.asarray(bb, np.float32)), size)
+    finally:
+      h5.close()
+
+  return largest, images()
+
+
+# -- the tool ----------------------------------------------------------------------
+
+
+def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[int],
+                    total: Optional[int] = None) -> int:
+  """Writes the images into a new store at ``out``; returns the count.
+
+  The store is written beside ``out`` (``<out>.importing``) and renamed onto it
+  when complete, so a failed import leaves an existing store as it was.
+  """
+  progress = Progress("import_features", total=total, unit="images")
+  tmp = out.rstrip("/") + ".importing"
+  if os.path.exists(tmp):
+    shutil.rmtree(tmp)
+  writer = None
+  count = 0
+  try:
+    for image_id, features, boxes, size in images:
+      if writer is None:
+        writer = FeatureStoreWriter(tmp, features.shape[1], rows_per_image,
+                                    with_boxes=True)
+      if rows_per_image and len(features) > rows_per_image:
+        raise DataError(out, f"image {image_id} has {len(features)} boxes > "
+                        f"--rows_per_image {rows_per_image}")
+      writer.add(image_id, features, boxes, image_size=size)
+      count += 1
+      progress.update()
+  except BaseException:
+    if writer is not None:
+      writer.abort()
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
+  if writer is None:
+    raise DataError(out, "no images in the input")
+  writer.close()
+  if os.path.exists(out):
+    shutil.rmtree(out)
+  os.replace(tmp, out)
+  progress.done()
+  logging.info("%s: %d images, dim %d, rows_per_image %s, with boxes", out, count,
+               writer.dim, rows_per_image)
+  return count
+
+
+def main(argv):
+  del argv
+  if not FLAGS.out or bool(FLAGS.tsv) == bool(FLAGS.hdf5):
+    raise DataError(None, "--out and one of --tsv / --hdf5 are required")
+  k = FLAGS.rows_per_image
+  if FLAGS.tsv:
+    paths = _tsv_paths(FLAGS.tsv)
+    fields = tuple(FLAGS.tsv_fields)
+    if k is None:
+      k = tsv_max_boxes(paths, fields)
+      logging.info("largest num_boxes: %d (rows per image)", k)
+    images = read_tsv(paths, fields)
+  else:
+    largest, images = read_hdf5(FLAGS.hdf5, FLAGS.imgid2idx)
+    k = largest if k is None else k
+  import_features(images, FLAGS.out, k or None)
+
+
+def define_flags() -> None:
+  """Defines the command-line flags (only when run as a program)."""
+  flags.DEFINE_list("tsv", None, "Bottom-up-attention TSV files (globs allowed).")
+  flags.DEFINE_list("tsv_fields", list(TSV_FIELDS),
+                    "Column names of the TSV files, in order (extra columns are "
+                    "ignored).")
+  flags.DEFINE_string("hdf5", None, "An HDF5 conversion of those files.")
+  flags.DEFINE_string("imgid2idx", None,
+                      "{image_id: index} pickle of the HDF5 (default: "
+                      "<hdf5 name>_imgid2idx.pkl), when it has no image_ids dataset.")
+  flags.DEFINE_string("out", None, "Feature store directory to write "
+                      "(e.g. prepared/features/vqa).")
+  flags.DEFINE_integer("rows_per_image", None,
+                       "Pad every image to K rows (default: the largest number of "
+                       "boxes in the input); 0 keeps a variable number of rows.",
+                       lower_bound=0)
+
+
+if __name__ == "__main__":
+  define_flags()
+  run_main(main)
