@@ -22,7 +22,11 @@ Most VQA researchers hold these features already (Faster R-CNN on Visual Genome,
   used when present.
 
 Output: a feature store (docs/architecture.md) with the boxes, converted to
-``[x, y, w, h]``, and the picture sizes. ``--rows_per_image K`` pads every
+``[x, y, w, h]``, and the picture sizes; and the boxes file the rest of the
+code reads boxes from (``svlr_tf.data.boxes``): ``--boxes_out``, by default
+``<data_dir>/boxes/<name>.jsonl`` when ``--out`` is ``<data_dir>/features/<name>``
+(``file`` is null: the release does not name the pictures; an HDF5 without
+``image_w`` / ``image_h`` gets the boxes' extent as the size). ``--rows_per_image K`` pads every
 image to K rows (the padded rows are masked out by the store's count; K defaults
 to the largest ``num_boxes`` in the input, found by a first pass over the
 input); ``--rows_per_image 0`` keeps a variable number of rows per image. Run
@@ -55,7 +59,7 @@ from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
 from svlr_tf.errors import DataError
-from tools._common import Progress, run_main
+from tools._common import Progress, atomic_write_lines, run_main
 
 FLAGS = flags.FLAGS
 TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes", "features")
@@ -242,12 +246,34 @@ def read_hdf5(path: str, imgid2idx: Optional[str] = None) -> Tuple[int, Iterator
 # -- the tool ----------------------------------------------------------------------
 
 
+def default_boxes_out(out: str) -> Optional[str]:
+  """``<data_dir>/boxes/<name>.jsonl`` for ``out`` = ``<data_dir>/features/<name>``."""
+  out = os.path.abspath(out)
+  features_dir, name = os.path.split(out)
+  if os.path.basename(features_dir) != "features":
+    return None
+  return os.path.join(os.path.dirname(features_dir), "boxes", f"{name}.jsonl")
+
+
+def _box_line(image_id: int, boxes: np.ndarray, size: Tuple[int, int]) -> dict:
+  width, height = size
+  if width <= 0 or height <= 0:  # unknown: the boxes' extent
+    width = int(np.ceil(max(1.0, float((boxes[:, 0] + boxes[:, 2]).max()))))
+    height = int(np.ceil(max(1.0, float((boxes[:, 1] + boxes[:, 3]).max()))))
+  return {"image_id": int(image_id), "file": None, "width": int(width),
+          "height": int(height),
+          "boxes": [[round(float(v), 2) for v in box] for box in boxes]}
+
+
 def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[int],
-                    total: Optional[int] = None) -> int:
+                    total: Optional[int] = None,
+                    boxes_out: Optional[str] = None) -> int:
   """Writes the images into a new store at ``out``; returns the count.
 
   The store is written beside ``out`` (``<out>.importing``) and renamed onto it
-  when complete, so a failed import leaves an existing store as it was.
+  when complete, so a failed import leaves an existing store as it was; the
+  boxes file ``boxes_out`` (JSON lines, svlr_tf.data.boxes) is written
+  atomically after it.
   """
   progress = Progress("import_features", total=total, unit="images")
   tmp = out.rstrip("/") + ".importing"
@@ -255,6 +281,7 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
     shutil.rmtree(tmp)
   writer = None
   count = 0
+  box_lines = []
   try:
     for image_id, features, boxes, size in images:
       if writer is None:
@@ -264,6 +291,8 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
         raise DataError(out, f"image {image_id} has {len(features)} boxes > "
                         f"--rows_per_image {rows_per_image}")
       writer.add(image_id, features, boxes, image_size=size)
+      if boxes_out:
+        box_lines.append(_box_line(image_id, boxes, size))
       count += 1
       progress.update()
   except BaseException:
@@ -277,6 +306,9 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
   if os.path.exists(out):
     shutil.rmtree(out)
   os.replace(tmp, out)
+  if boxes_out:
+    atomic_write_lines(boxes_out, box_lines)
+    logging.info("boxes: %s", boxes_out)
   progress.done()
   logging.info("%s: %d images, dim %d, rows_per_image %s, with boxes", out, count,
                writer.dim, rows_per_image)
@@ -298,7 +330,8 @@ def main(argv):
   else:
     largest, images = read_hdf5(FLAGS.hdf5, FLAGS.imgid2idx)
     k = largest if k is None else k
-  import_features(images, FLAGS.out, k or None)
+  import_features(images, FLAGS.out, k or None,
+                  boxes_out=FLAGS.boxes_out or default_boxes_out(FLAGS.out))
 
 
 def define_flags() -> None:
@@ -313,6 +346,9 @@ def define_flags() -> None:
                       "<hdf5 name>_imgid2idx.pkl), when it has no image_ids dataset.")
   flags.DEFINE_string("out", None, "Feature store directory to write "
                       "(e.g. prepared/features/vqa).")
+  flags.DEFINE_string("boxes_out", None,
+                      "Boxes file to write (default: <data_dir>/boxes/<name>.jsonl "
+                      "when --out is <data_dir>/features/<name>).")
   flags.DEFINE_integer("rows_per_image", None,
                        "Pad every image to K rows (default: the largest number of "
                        "boxes in the input); 0 keeps a variable number of rows.",

@@ -153,8 +153,15 @@ def _world_with_imported_vqa(tiny_world, tmp_path):
 
 def test_imported_store_passes_the_data_check(tiny_world, tmp_path):
   data_dir, k = _world_with_imported_vqa(tiny_world, tmp_path)
-  assert FeatureStore(os.path.join(data_dir, "features", "vqa")).rows_per_image == k
+  store = FeatureStore(os.path.join(data_dir, "features", "vqa"))
+  assert store.rows_per_image == k
   assert check_prepared(data_dir) == []
+  # The boxes file the rest of the code reads is written beside the store.
+  from svlr_tf.data.boxes import load_boxes
+  boxes = load_boxes(data_dir, "vqa")
+  image_id = int(store.image_ids[0])
+  np.testing.assert_allclose(boxes[image_id].boxes, store.boxes(image_id), atol=0.01)
+  assert (boxes[image_id].width, boxes[image_id].height) == (100, 80)
 
 
 @pytest.mark.slow
