@@ -22,8 +22,11 @@ will read, once, before any step:
   Genome splits or in two VQA splits (a leak between train and held-out / test).
 
 Parsing goes through ``PreparedData.load_*`` with the run's padding sizes, so
-the parse caches it builds are the ones training then reads (at full scale the
-first check parses the JSONL once, later ones read the caches: seconds).
+the parse caches it builds are the ones training then reads; with valid caches
+only the id arrays of the VQA splits are read (``PreparedData.vqa_ids``).
+Measured on a paper-size directory (123,287 VQA images, 369,861 questions,
+1.82 M Genome regions; sparse feature shards): ~4 min the first time (parsing
+the JSONL, which training would do anyway), seconds after.
 Each problem is one line; all of them are listed, not just the first.
 """
 
@@ -122,15 +125,15 @@ def check_prepared(data: Union[str, PreparedData], data_config=None) -> List[str
   for split in VQA_SPLITS:
     path = data.path("vqa", f"{split}.jsonl")
     try:
-      vqa = data.load_vqa(split, lq, la, c)
+      question_ids, image_ids = data.vqa_ids(split, lq, la, c)
     except DataError as err:
       problems.append(str(err))
       continue
-    if len(vqa) == 0:
+    if len(question_ids) == 0:
       problems.append(f"{path}: empty split (no questions)")
       continue
-    split_images[("vqa", split)] = np.unique(vqa.image_ids)
-    qids, counts = np.unique(vqa.question_ids, return_counts=True)
+    split_images[("vqa", split)] = np.unique(image_ids)
+    qids, counts = np.unique(question_ids, return_counts=True)
     if np.any(counts > 1):
       problems.append(f"{path}: {int((counts > 1).sum())} question ids appear more "
                       f"than once: {_ids(qids[counts > 1])}")
@@ -138,7 +141,7 @@ def check_prepared(data: Union[str, PreparedData], data_config=None) -> List[str
     store = stores.get("vqa")
     if store is None:
       continue
-    ids = np.unique(vqa.image_ids)
+    ids = split_images[("vqa", split)]
     found = store.has_images(ids)
     if not np.all(found):
       problems.append(f"{path}: {int((~found).sum())} of {len(ids)} images are not in "

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from svlr_tf.data.check import PreparedDataProblems, check_prepared, require_valid
@@ -121,3 +122,12 @@ def test_reproduce_refuses_a_broken_directory_before_training(tiny_world, tmp_pa
   assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
   assert "question ids appear more than once" in proc.stderr
   assert not os.path.exists(os.path.join(workdir, "seed0"))  # no step was taken
+
+
+def test_vqa_ids_from_the_cache_match_the_full_load(tiny_world):
+  from svlr_tf.data.prepared import PreparedData
+  data = PreparedData(tiny_world)
+  full = data.load_vqa("test", 8, 4, 18)  # builds the cache
+  qids, image_ids = data.vqa_ids("test", 8, 4, 18)
+  np.testing.assert_array_equal(qids, full.question_ids)
+  np.testing.assert_array_equal(image_ids, full.image_ids)

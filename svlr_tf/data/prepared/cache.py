@@ -36,15 +36,16 @@ def cache_path(data_dir: str, jsonl: str, params: Dict[str, Any]) -> Tuple[str, 
   return os.path.join(os.path.dirname(jsonl), f".{base}.{tag}.cache.npz"), key
 
 
-def load(path: str, key: str) -> Optional[Dict[str, np.ndarray]]:
-  """The cached arrays, or None when the cache is missing, stale or broken."""
+def load(path: str, key: str, keys=None) -> Optional[Dict[str, np.ndarray]]:
+  """The cached arrays (only ``keys`` if given), or None when the cache is
+  missing, stale or broken."""
   if not os.path.exists(path):
     return None
   try:
     with np.load(path, allow_pickle=False) as z:
       if str(z["cache_key"]) != key:
         return None
-      return {k: z[k] for k in z.files if k != "cache_key"}
+      return {k: z[k] for k in (keys or z.files) if k != "cache_key"}
   except Exception:  # a stale or broken cache is rebuilt, never an error
     return None
 

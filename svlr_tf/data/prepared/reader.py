@@ -211,6 +211,25 @@ class PreparedData:
 
   # -- VQA -----------------------------------------------------------------------
 
+  def vqa_ids(self, split: str, max_question_words: int, max_answer_words: int,
+              num_choices: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(question_ids, image_ids) int64 [n] of a VQA split, as :meth:`load_vqa`
+    would load it: read from its parse cache alone when that is valid (no
+    strings decoded; the whole-directory check at paper scale), else parsed
+    (and cached) by :meth:`load_vqa`."""
+    check_split(split)
+    path = self.path("vqa", f"{split}.jsonl")
+    if self.cache and os.path.exists(path):
+      params = {"kind": "vqa", "lq": max_question_words, "la": max_answer_words,
+                "c": num_choices}
+      cache_path, key = cache.cache_path(self.data_dir, path, params)
+      arrays = cache.load(cache_path, key, keys=("question_ids", "image_ids"))
+      if arrays is not None and len(arrays) == 2:
+        return arrays["question_ids"], arrays["image_ids"]
+    split_arrays = self.load_vqa(split, max_question_words, max_answer_words,
+                                 num_choices)
+    return split_arrays.question_ids, split_arrays.image_ids
+
   def load_vqa(self, split: str, max_question_words: int, max_answer_words: int,
                num_choices: int) -> VQASplit:
     """Loads vqa/<split>.jsonl into a :class:`VQASplit`.
