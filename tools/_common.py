@@ -28,11 +28,14 @@ from svlr_tf.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exp
                            read_json)
 
 
-def run_main(main: Callable[[list], Any]) -> None:
-  """Runs an absl ``main``; a DataError becomes ``"<path>: <problem>"`` + exit 1."""
+def run_main(main: Callable[[list], Any], positional: int = 0) -> None:
+  """Runs an absl ``main``; a DataError becomes ``"<path>: <problem>"`` + exit 1.
+
+  ``positional``: how many positional arguments the tool takes (more is an error).
+  """
 
   def wrapped(argv):
-    if len(argv) > 1:
+    if len(argv) > 1 + positional:
       print(f"error: unexpected argument(s) {' '.join(argv[1:])!r} (every option is "
             "a flag: --name=value; see --help)", file=sys.stderr, flush=True)
       sys.exit(1)

@@ -46,4 +46,4 @@ def define_flags() -> None:
 
 if __name__ == "__main__":
   define_flags()
-  run_main(main)
+  run_main(main, positional=1)
