@@ -53,11 +53,15 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
 def current_umask() -> int:
   """The process umask (read from /proc on Linux; else set and restored)."""
   try:
-    with open("/proc/self/status", encoding="ascii") as f:
-      for line in f:
-        if line.startswith("Umask:"):
-          return int(line.split()[1], 8)
-  except (OSError, ValueError):
+    fd = os.open("/proc/self/status", os.O_RDONLY)
+    try:
+      status = os.read(fd, 1 << 16).decode("ascii", "replace")
+    finally:
+      os.close(fd)
+    for line in status.splitlines():
+      if line.startswith("Umask:"):
+        return int(line.split()[1], 8)
+  except (OSError, ValueError, IndexError):
     pass
   mask = os.umask(0o022)
   os.umask(mask)
