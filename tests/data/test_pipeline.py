@@ -188,3 +188,32 @@ def test_feature_width_must_match_meta(tiny_world, tmp_path):
                    max_question_words=8, max_answer_words=4)
   with pytest.raises(DataError, match="feature_dim"):
     pipeline.vqa_dataset(data, data.feature_store("vqa"), "train", cfg, training=True)
+
+
+def test_a_dropped_dataset_releases_its_split_and_store(prepared, monkeypatch):
+  # tf.numpy_function keeps the function it gets for the life of the process; the
+  # gather must not take the split and the feature store with it (the memory of
+  # every training segment and evaluation of every run).
+  import gc
+  import weakref
+  data, _ = prepared
+  loaded = []
+  load_vqa = PreparedData.load_vqa
+
+  def recording_load_vqa(self, *args, **kwargs):
+    split = load_vqa(self, *args, **kwargs)
+    loaded.append(weakref.ref(split))
+    return split
+
+  monkeypatch.setattr(PreparedData, "load_vqa", recording_load_vqa)
+  store = data.feature_store("vqa")
+  store_ref = weakref.ref(store)
+  for training in (True, False):
+    ds = pipeline.vqa_dataset(data, store, "train", DATA_CONFIG, training=training)
+    assert _take(ds, 1)[0]["image_features"].shape == (P, K, D)
+    del ds
+  del store
+  gc.collect()
+  assert len(loaded) == 2
+  assert all(ref() is None for ref in loaded), "a dropped dataset kept its split"
+  assert store_ref() is None, "a dropped dataset kept its feature store"
