@@ -75,7 +75,8 @@ def _in(name, package):
 
 def test_the_graph_is_read(graph):
   assert "svlr_tf.trainer" in graph and "reproduce.table1" in graph
-  assert "svlr_tf.model.joint" in graph["svlr_tf.trainer"]
+  assert "svlr_tf.errors" in graph["svlr_tf.files"]
+  assert "svlr_tf.data.prepared.reader" in graph["svlr_tf.data.prepared"]
 
 
 def test_no_import_cycles(graph):
