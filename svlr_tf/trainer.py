@@ -48,6 +48,9 @@ from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.task import SVLRTask
 
 
+DATA_RECORD = "data.json"  # {"data_dir": absolute path of the prepared data}
+
+
 def segment_seed(seed: int, step: int) -> int:
   """Seed of the input stream of the segment that starts at ``step``."""
   return zlib.crc32(f"{seed}:{step}".encode()) & 0x7FFFFFFF
@@ -162,6 +165,9 @@ class Trainer:
     elif cfg.train.init_from:
       self.initialise_from_run(cfg.train.init_from)
     atomic_write_json(config_path, cfg.to_dict(), indent=2)
+    # Where the data is, so svlr_tf.inference.Predictor.from_workdir finds it.
+    atomic_write_json(os.path.join(self.workdir, DATA_RECORD),
+                      {"data_dir": os.path.abspath(self.data.data_dir)}, indent=2)
     train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
     step = int(self.step.numpy())
     every = max(1, cfg.train.checkpoint_every)

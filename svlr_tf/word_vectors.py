@@ -295,6 +295,23 @@ def _lookup(vectors: WordVectors, word: str) -> Optional[int]:
   return None
 
 
+def word_vector(vectors: WordVectors, word: str) -> Tuple[np.ndarray, str]:
+  """The vector of one word by rules 2-4 of the module docstring.
+
+  Returns (float32 [dim], how) with ``how`` one of "pretrained", "parts",
+  "pseudo-random".
+  """
+  row = _lookup(vectors, word)
+  if row is not None:
+    return np.asarray(vectors.vectors[row], np.float32), "pretrained"
+  parts = [p for p in _PARTS_RE.split(word) if p]
+  part_rows = [r for r in (_lookup(vectors, p) for p in parts) if r is not None]
+  if len(parts) > 1 and part_rows:
+    return (np.mean(np.asarray(vectors.vectors[sorted(part_rows)]), axis=0)
+            .astype(np.float32), "parts")
+  return unknown_word_vector(word, vectors.dim, vectors.mean_norm), "pseudo-random"
+
+
 def build_table(vectors: WordVectors,
                 words: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
   """The [len(words), dim] float32 table of ``words`` (see the module docstring).
@@ -309,18 +326,10 @@ def build_table(vectors: WordVectors,
   for i, word in enumerate(words):
     if word == PAD:
       continue
-    row = _lookup(vectors, word)
-    if row is not None:
-      table[i] = vectors.vectors[row]
-      continue
-    unknown.append(word)
-    parts = [p for p in _PARTS_RE.split(word) if p]
-    part_rows = [r for r in (_lookup(vectors, p) for p in parts) if r is not None]
-    if len(parts) > 1 and part_rows:
-      table[i] = np.mean(np.asarray(vectors.vectors[sorted(part_rows)]), axis=0)
-      composed += 1
-    else:
-      table[i] = unknown_word_vector(word, vectors.dim, vectors.mean_norm)
+    table[i], how = word_vector(vectors, word)
+    if how != "pretrained":
+      unknown.append(word)
+      composed += how == "parts"
   logging.info("Word vectors %s: %d of %d words unknown (%d composed from their "
                "parts, %d pseudo-random)", vectors.name, len(unknown), len(words),
                composed, len(unknown) - composed)

@@ -622,8 +622,11 @@ class FeatureStore:
     self.close()
 
   def __del__(self):
-    if getattr(self, "_fds", None) is not None and not getattr(self, "_closed", True):
-      self.close()
+    try:
+      if getattr(self, "_fds", None) is not None and not getattr(self, "_closed", True):
+        self.close()
+    except (AttributeError, TypeError):  # at interpreter exit ``os`` may be gone
+      pass
 
   # -- integrity -------------------------------------------------------------
 

@@ -196,8 +196,13 @@ class SVLRModel(keras.Model):
 
   # --------------------------------------------------------------------- VQA
 
-  def _ground(self, vqa, training, extra_ids=()):
-    """Regions, word alignments and attention shared by Eq. 3-9."""
+  def _ground(self, vqa, training, extra_ids=(), word_vectors=None):
+    """Regions, word alignments and attention shared by Eq. 3-9.
+
+    ``word_vectors``: optional [V', d] pretrained vectors that the batch's word
+    ids index instead of the model's own table (open vocabulary, Sec. 3.2.1:
+    g applies to any word with a vector).
+    """
     region_mask = ops.cast(vqa["region_mask"], "bool")
     norm_mask = region_mask
     if "valid" in vqa:
@@ -212,7 +217,11 @@ class SVLRModel(keras.Model):
     id_names = ("question_nouns", "question_adjectives", "choice_nouns",
                 "choice_adjectives")
     ids = [vqa[name] for name in id_names] + list(extra_ids)
-    embedded = embed_word_ids(self.word_embedding, ids)
+    if word_vectors is None:
+      embedded = embed_word_ids(self.word_embedding, ids)
+    else:
+      embedded = [self.word_embedding.embed_vectors(
+          ops.take(word_vectors, ops.cast(i, "int32"), axis=0)) for i in ids]
     question_nouns, question_adjectives = ids[0][:, None], ids[1][:, None]
     question_nouns = max_alignment(object_regions, embedded[0][:, None],
                                    ops.not_equal(question_nouns, 0))
@@ -232,17 +241,21 @@ class SVLRModel(keras.Model):
         attention=attention_scores(logits, region_mask),
         extra_embeddings=embedded[4:])
 
-  def vqa_scores(self, vqa_batch, training=False, class_vectors=None):
+  def vqa_scores(self, vqa_batch, training=False, class_vectors=None,
+                 word_vectors=None):
     """Scores of all choices of all questions in one pass (Eq. 3-7).
 
     Args:
       vqa_batch: the "vqa" dict of docs/architecture.md "Batches".
       training: batch norm mode.
       class_vectors: optional precomputed ``class_vectors()``.
+      word_vectors: optional [V', d] table the batch's word ids index instead
+        of the model's (words outside the training vocabulary, Sec. 3.2.1).
     Returns: (scores [P, C], attention a(R) [P, C, K]).
     """
     ground = self._ground(vqa_batch, training, extra_ids=(
-        vqa_batch["question_bins"], vqa_batch["choice_words"]))
+        vqa_batch["question_bins"], vqa_batch["choice_words"]),
+                          word_vectors=word_vectors)
     objects, attributes = class_vectors or self.class_vectors()
     region_class_scores = ops.concatenate([
         recognition_scores(ground["object_regions"], objects),
@@ -260,13 +273,19 @@ class SVLRModel(keras.Model):
                                  mask=mask)
     return scores, ground["attention"]
 
-  def zero_shot_scores(self, vqa_batch):
-    """Zero-shot VQA scores, Eq. 9 (inference mode). Returns [P, C]."""
-    ground = self._ground(vqa_batch, training=False)
-    return _zero_shot_scores(
+  def zero_shot_scores(self, vqa_batch, word_vectors=None,
+                       return_attention=False):
+    """Zero-shot VQA scores, Eq. 9 (inference mode).
+
+    ``word_vectors`` as in ``vqa_scores``. Returns [P, C], or (scores,
+    attention a(R) [P, C, K]) with ``return_attention``.
+    """
+    ground = self._ground(vqa_batch, training=False, word_vectors=word_vectors)
+    scores = _zero_shot_scores(
         ground["attention"], ground["question_alignment"],
         ground["answer_alignment"],
         empty_question=self.model_config.zero_shot_empty_question)
+    return (scores, ground["attention"]) if return_attention else scores
 
   # ------------------------------------------------------------------ losses
 
