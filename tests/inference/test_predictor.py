@@ -171,3 +171,18 @@ def test_export_reloads_in_a_fresh_process_with_the_same_scores(
                              rtol=1e-5, atol=1e-5)
   with pytest.raises(DataError, match="exists already"):
     bundle.export_bundle(predictor, out)
+def test_tools_ask_answers_a_world_question_and_writes_a_png(runs, tiny_data, tmp_path):
+  image = str(int(tiny_data.feature_store("vqa").image_ids[0]))
+  png = tmp_path / "attention.png"
+  proc = _run(["-m", "tools.ask", "--workdir", runs["joint_svlr"], "--image", image,
+               "--question", "What color is the dog?", "--words", "dog,puppy",
+               "--out", str(png)], cwd=str(tmp_path))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "answers:\n  1. " in proc.stdout
+  assert "regions with the most attention a(R)" in proc.stdout
+  assert "new word 'puppy'" in proc.stdout
+  assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+  bad = _run(["-m", "tools.ask", "--workdir", str(tmp_path), "--image", image,
+              "--question", "What?"], cwd=str(tmp_path))
+  assert bad.returncode == 1
+  assert bad.stderr.strip().splitlines()[-1].startswith("error: ")
