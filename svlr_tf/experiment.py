@@ -24,6 +24,7 @@ from svlr_tf.provenance import provenance, stale_reason
 from svlr_tf.task import data_dims
 from svlr_tf.trainer import Trainer
 from svlr_tf.workdir import lock_workdir
+from svlr_tf import summaries
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
@@ -141,5 +142,6 @@ def _train_and_test(config, data, workdir, strategy, log, zero_shot) -> dict:
   results["recognition_checkpoint"] = os.path.basename(path)
   results["recognition_test"] = trainer.evaluate_recognition("test", per_class=True)
   results["provenance"] = provenance()
+  summaries.write_results(workdir, results)
   atomic_write_json(results_path, results, indent=2)
   return results

@@ -19,9 +19,11 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
 * Damage (docs/guarantees.md): an unreadable latest checkpoint is skipped for the
   previous one (said); a missing or unreadable best checkpoint is taken again from
   the training checkpoint of the step the evaluations select, or is an error.
-* TensorBoard: ``<workdir>/train`` (losses, learning rate, steps/s) and
-  ``<workdir>/validation`` (held-out VQA accuracy overall and per question type,
-  recognition accuracy, images of the attention over regions).
+* TensorBoard (layout in :mod:`svlr_tf.summaries`): ``<workdir>`` (HParams),
+  ``<workdir>/train`` (the trained tasks' losses, learning rate, steps/s over the
+  logging window, the config as text) and ``<workdir>/validation`` (held-out VQA
+  accuracy overall and per question type, zero-shot VQA accuracy of a run without
+  VQA training, recognition accuracy, images of the attention over regions).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.multiple_choice import VQAEvaluation
+from svlr_tf import summaries
 from svlr_tf.errors import DataError
 from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.task import SVLRTask
@@ -168,7 +171,11 @@ class Trainer:
     # Where the data is, so svlr_tf.inference.Predictor.from_workdir finds it.
     atomic_write_json(os.path.join(self.workdir, DATA_RECORD),
                       {"data_dir": os.path.abspath(self.data.data_dir)}, indent=2)
+    if int(self.step.numpy()) == 0:
+      summaries.write_run_header(self.workdir, cfg)
     train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+    logged = summaries.trained_losses(cfg)
+    window = summaries.StepRate()
     step = int(self.step.numpy())
     every = max(1, cfg.train.checkpoint_every)
     t0, steps_done = time.time(), 0
@@ -179,6 +186,9 @@ class Trainer:
         losses = self._train_step(iterator)
         step += 1
         steps_done += 1
+        if steps_done == 1:  # the first step traces and compiles: not timed
+          float(losses["loss_total"].numpy())
+          window.start(step)
         self.step.assign(step)
         if step % cfg.train.log_every == 0 or step == total_steps:
           values = {k: float(v.numpy()) for k, v in losses.items()}
@@ -189,11 +199,13 @@ class Trainer:
           lr = float(self.optimizer.learning_rate.numpy()) if hasattr(
               self.optimizer.learning_rate, "numpy") else float(
                   self.optimizer._get_current_learning_rate())
+          window_rate = window.read(step)
           with train_writer.as_default(step=step):
-            for k, v in values.items():
-              tf.summary.scalar(k, v)
+            for k in logged:
+              tf.summary.scalar(k, values[k])
             tf.summary.scalar("learning_rate", lr)
-            tf.summary.scalar("steps_per_second", rate)
+            if window_rate is not None:
+              tf.summary.scalar("steps_per_second", window_rate)
           eta = (total_steps - step) / max(rate, 1e-9)
           self.log(f"[{cfg.name} seed {cfg.train.seed}] step {step}/{total_steps} "
                    f"loss {values['loss_total']:.4f} ({rate:.1f} steps/s, "
@@ -248,6 +260,9 @@ class Trainer:
       rec = self.evaluate_recognition("val")
       tf.summary.scalar("recognition/object_accuracy", rec["object_accuracy"])
       tf.summary.scalar("recognition/attribute_accuracy", rec["attribute_accuracy"])
+      if not self.config.uses_vqa:  # the Genome-only model answers by Eq. 9
+        zero_shot = self.evaluate_zero_shot("heldout")
+        tf.summary.scalar("zero_shot_vqa_accuracy/overall", zero_shot.overall)
       if metric is None:
         metric = rec["object_accuracy"]
         self.log(f"[{self.config.name}] step {step}: val object accuracy "

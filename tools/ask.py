@@ -81,8 +81,8 @@ def describe(answer, top_answers: int = 5, top_regions: int = 3,
              recognition=None) -> List[str]:
   """The lines ``tools.ask`` prints for an ``Answer`` (and a ``Recognition``)."""
   regions = answer.regions
-  source = (f"picture {regions.picture}" if regions.picture else
-            f"image {regions.image_id}" if regions.image_id is not None else "regions")
+  source = (f"image {regions.image_id}" if regions.image_id is not None else
+            f"picture {regions.picture}" if regions.picture else "regions")
   kind = (f"open-ended: {len(answer.answers)} training answers of this type"
           if answer.open_ended else f"{len(answer.answers)} choices")
   lines = [f"question: {answer.question}",
@@ -113,12 +113,17 @@ def describe(answer, top_answers: int = 5, top_regions: int = 3,
 
 
 def attention_figure(answer, picture: Optional[np.ndarray] = None, top_answers: int = 5):
-  """The attention picture: regions shaded by a(R) on the picture when the
-  regions have boxes, else a heat map of a(R) (answers x regions)."""
+  """The attention picture: regions shaded by a(R) on the picture (``picture``
+  RGB, else the regions' picture file, else a grey canvas) when the regions have
+  boxes, else a heat map of a(R) (answers x regions)."""
   from svlr_tf.viz import draw  # pylint: disable=import-outside-toplevel
   regions = answer.regions
   title = f"{answer.question}\n-> {answer.best} ({answer.scorer})"
   if regions.boxes is not None:
+    if picture is None and regions.picture:
+      import cv2  # pylint: disable=import-outside-toplevel
+      from tools._common import read_image  # pylint: disable=import-outside-toplevel
+      picture = cv2.cvtColor(read_image(regions.picture), cv2.COLOR_BGR2RGB)
     fig = draw.new_figure(1, 1, panel_size=(6.0, 5.0))
     size = regions.image_size if regions.image_size[0] else (640, 480)
     draw.attention_panel(fig.axes[0], picture, regions.boxes, answer.attention[0],
@@ -155,12 +160,7 @@ def main(argv):
   print("\n".join(describe(answer, FLAGS.top_answers, FLAGS.top_regions, recognition)))
   if FLAGS.out:
     from svlr_tf.viz import draw  # pylint: disable=import-outside-toplevel
-    image = None
-    if answer.regions.picture:
-      import cv2  # pylint: disable=import-outside-toplevel
-      from tools._common import read_image  # pylint: disable=import-outside-toplevel
-      image = cv2.cvtColor(read_image(answer.regions.picture), cv2.COLOR_BGR2RGB)
-    draw.save_png(attention_figure(answer, image, FLAGS.top_answers), FLAGS.out)
+    draw.save_png(attention_figure(answer, top_answers=FLAGS.top_answers), FLAGS.out)
     print(f"wrote {FLAGS.out}")
 
 

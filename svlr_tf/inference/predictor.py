@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
+from svlr_tf.data.boxes import boxes_paths, load_boxes
 from svlr_tf.data.prepared import PreparedData, class_name_words
 from svlr_tf.errors import DataError
 from svlr_tf.files import read_json
@@ -39,6 +40,7 @@ from svlr_tf.inference.vocabulary import OpenVocabulary
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import recognition_scores
 from svlr_tf.model.svlr import masked_average
+from svlr_tf.task import SVLRTask
 from svlr_tf.world.simulate import question_type_of
 
 CHECKPOINTS = {"selection": "best", "recognition": "best_recognition"}
@@ -141,9 +143,7 @@ class Predictor:
     path = tf.train.latest_checkpoint(directory)
     if path is None:
       raise DataError(directory, "no checkpoint: train the run first")
-    model = SVLRModel(config.model, data.word_vectors,
-                      data.class_word_ids("objects", config.data.max_answer_words),
-                      data.class_word_ids("attributes", config.data.max_answer_words))
+    model = SVLRTask(config).build_model_for_data(data)
     tf.train.Checkpoint(model=model).restore(path).expect_partial()
     settings = {"word_vectors": word_vectors or data.meta.get("word_vectors", ""),
                 "word_vectors_mean_norm": None,
@@ -206,11 +206,14 @@ class Predictor:
       store = self._stores[kind]
       if image_id in store:
         features = np.asarray(store.regions(image_id), np.float32)
-        boxes, size = None, (0, 0)
-        if getattr(store, "has_boxes", False):
-          boxes, size = store.boxes(image_id), store.image_size(image_id)
-        return Regions(features, np.ones(len(features), bool), boxes=boxes,
-                       image_id=image_id, image_size=size)
+        regions = Regions(features, np.ones(len(features), bool), image_id=image_id)
+        if boxes_paths(self.data.data_dir, kind):  # where the regions are, if known
+          found = load_boxes(self.data.data_dir, kind, [image_id])[image_id]
+          if len(found.boxes) == len(features):
+            regions.boxes = np.asarray(found.boxes, np.float32)
+            regions.picture = found.file
+            regions.image_size = (int(found.width), int(found.height))
+        return regions
     raise DataError(self.data.data_dir, f"image {image_id} is in neither feature store")
 
   # -------------------------------------------------------------------- answer

@@ -15,9 +15,10 @@ class Regions:
   Attributes:
     features: float32 [K, D] region features (CNN features of the boxes).
     mask: bool [K], False for padded rows.
-    boxes: float32 [K, 4] ``[x, y, w, h]`` pixels, or None (simulated features).
+    boxes: float32 [K, 4] ``[x, y, w, h]`` pixels, or None when unknown (no
+      boxes file in the prepared data).
     image_id: the prepared data's image id, if the regions came from there.
-    picture: the picture file, if the regions came from one.
+    picture: the picture file (the one given, or the prepared data's), if known.
     image_size: (width, height) of the picture, (0, 0) if unknown.
   """
 

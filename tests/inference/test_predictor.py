@@ -171,6 +171,26 @@ def test_export_reloads_in_a_fresh_process_with_the_same_scores(
                              rtol=1e-5, atol=1e-5)
   with pytest.raises(DataError, match="exists already"):
     bundle.export_bundle(predictor, out)
+def test_ask_describes_a_world_answer_and_draws_it_on_the_picture(predictor, tiny_data,
+                                                                  tmp_path):
+  from tools import ask
+  from svlr_tf.viz import draw
+  image = int(tiny_data.feature_store("vqa").image_ids[0])
+  answer = predictor.answer(image, "What color is the dog?")
+  recognition = predictor.recognize(answer.regions, ["dog", "puppy"])
+  lines = ask.describe(answer, top_regions=2, recognition=recognition)
+  assert lines[0] == "question: What color is the dog?"
+  assert lines[2].startswith(f"image {image}: ")
+  region_lines = [line for line in lines if line.startswith("  region ")]
+  assert len(region_lines) == 2 and "box [" in region_lines[0]
+  assert any(line.startswith("new word 'puppy'") for line in lines)
+  # The world draws its pictures: the attention goes on the picture, boxes outlined.
+  assert answer.regions.picture and os.path.isfile(answer.regions.picture)
+  out = draw.save_png(ask.attention_figure(answer), str(tmp_path / "a.png"))
+  assert open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
 def test_tools_ask_answers_a_world_question_and_writes_a_png(runs, tiny_data, tmp_path):
   image = str(int(tiny_data.feature_store("vqa").image_ids[0]))
   png = tmp_path / "attention.png"
