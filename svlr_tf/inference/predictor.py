@@ -129,7 +129,10 @@ class Predictor:
     config_path = os.path.join(workdir, "config.json")
     if not os.path.isfile(config_path):
       raise DataError(config_path, "missing: not a run's work directory")
-    config = ExperimentConfig.from_dict(read_json(config_path))
+    try:
+      config = ExperimentConfig.from_dict(read_json(config_path))
+    except (TypeError, ValueError) as err:
+      raise DataError(config_path, f"not a config this svlr_tf reads ({err})") from None
     if data_dir is None:
       record = os.path.join(workdir, "data.json")
       if not os.path.isfile(record):
