@@ -1,11 +1,13 @@
 """svlr_tf: a TensorFlow 2 / Keras 3 reproduction of SVLR (Gupta et al., ICCV 2017)."""
 
+import importlib
+
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-  # ``svlr_tf.Predictor`` without importing TensorFlow on ``import svlr_tf``.
+  # ``svlr_tf.Predictor`` on first use: ``import svlr_tf`` stays free of TensorFlow,
+  # and the package does not depend on svlr_tf.inference when it loads.
   if name == "Predictor":
-    from svlr_tf.inference import Predictor  # pylint: disable=import-outside-toplevel
-    return Predictor
+    return importlib.import_module("svlr_tf.inference").Predictor
   raise AttributeError(f"module 'svlr_tf' has no attribute {name!r}")
