@@ -41,7 +41,7 @@ MODULES = (
     ("table2", "table1", None),       # works in Table 1's directory, reusing its runs
     ("attention", "table1", None),
     ("fig5", "table1", None),         # reuses Table 1's Genome-only runs
-    ("ablation", "ablation", None),
+    ("ablation", "ablation", "table1"),  # reuses Table 1's joint rows
 )
 
 

@@ -182,6 +182,11 @@ def start(title: str) -> Setup:
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
   strategy = get_strategy(FLAGS.strategy)
+  from svlr_tf.presets import word_vector_warning
+  warning = word_vector_warning(FLAGS.preset, int(data.word_vectors.shape[1]))
+  if warning:  # loud: on both streams, before any training
+    print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
+    print(warning, flush=True)
   given = overrides()
   print(f"{title} on {dataset}; {FLAGS.seeds} seed(s); workdir {FLAGS.workdir}; "
         f"{strategy.num_replicas_in_sync} replica(s)"
@@ -201,13 +206,16 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
   return [r for r in rows if r.dirname in names or r.experiment in names]
 
 
-def run_grid(rows: Sequence, setup: Setup):
-  """``svlr_tf.grid.run_grid`` over the rows selected by --experiments and the
-  seeds, preset, overrides and workdir of the flags."""
+def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
+             select: bool = True):
+  """``svlr_tf.grid.run_grid`` over the rows selected by --experiments (all of
+  ``rows`` with ``select=False``) and the seeds, preset, overrides and workdir
+  (unless ``workdir`` is given) of the flags."""
   from svlr_tf.grid import run_grid as grid
   try:
-    return grid(select_rows(rows, FLAGS.experiments), range(FLAGS.seeds),
-                data=setup.data, workdir=FLAGS.workdir, preset=FLAGS.preset,
+    return grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
+                range(FLAGS.seeds), data=setup.data,
+                workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
                 overrides=overrides(), strategy=setup.strategy,
                 log=lambda line: print(line, flush=True),
                 retrain_stale=FLAGS.retrain_stale)

@@ -8,7 +8,10 @@ r"""Table 1: inductive transfer from visual recognition to VQA (Sec. 5.2).
 Each row is trained with the same budget and the same held-out model selection.
 Columns: official VQA multiple-choice accuracy per question type (most frequent
 first) and overall, on the test split (VQA val for real data), mean ± std over
-seeds.  Writes ``table1.json`` (schema in docs/architecture.md, "Results files") and ``table1.md`` into
+seeds.  Below the table, each of the paper's claims (Joint Multitask and Joint
+SVLR over VQA Only, SVLR over Multitask, "what color", zero-shot over chance) as
+a paired difference with its 95% bootstrap interval over test questions and
+seeds (``svlr_tf.evaluation.paired``).  Writes ``table1.json`` (schema in docs/architecture.md, "Results files") and ``table1.md`` into
 --workdir.  Interrupt it at any time: running it again resumes.
 """
 
@@ -19,6 +22,7 @@ import collections
 from absl import flags
 
 from reproduce import common
+from svlr_tf.evaluation import paired
 from svlr_tf.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
@@ -44,6 +48,26 @@ PAPER = {
     "Zero-Shot VQA": {"what color": 18.8, "Overall": 16.4},
     "chance": 5.6,
 }
+
+
+# The paper's claims about these rows (Sec. 5.2), each as a paired difference
+# between two rows (same test questions, same seeds), in points.
+CLAIMS = (
+    paired.Claim("Joint Multitask", "VQA Only", paper=1.2),   # 64.1 - 62.9
+    paired.Claim("Joint SVLR", "VQA Only", paper=2.4),        # 65.3 - 62.9
+    paired.Claim("Joint SVLR", "Joint Multitask", paper=1.2), # "doubles the improvement"
+    paired.Claim("Joint SVLR", "VQA Only", paper=8.6,         # "what color", 62.1 - 53.5
+                 question_type="what color is the"),
+    paired.Claim("Zero-Shot VQA", paired.CHANCE, paper=10.8), # 16.4 - 5.6
+)
+
+
+def paired_section(grid, data, title: str):
+  """The claims as paired differences: (JSON list, Markdown)."""
+  questions = paired.TestQuestions.from_data(data.data_dir)
+  differences = paired.claim_differences(
+      CLAIMS, paired.grid_accuracies(grid, questions), questions)
+  return differences, paired.markdown(differences, title)
 
 
 def accuracy(results: dict, column: str):
@@ -75,8 +99,16 @@ def main(argv):
   notes = (f"\nChance (uniformly random choice, official metric): {chance:.2f}\n\n"
            f"Paper (real VQA v1 val, Table 1), Overall: {paper}; chance "
            f"{PAPER['chance']}.\n" + common.stale_note(grid))
+  differences, claims = paired_section(
+      grid, setup.data,
+      "The paper's claims as paired differences (row A - row B, points; the same "
+      "test questions and seeds), with 95% bootstrap intervals over test questions "
+      f"and seeds {list(grid.seeds)}:")
+  notes += "\n" + claims
   results = dict(table.to_json(), chance=chance, dataset=setup.dataset,
-                 config=config.to_dict(), question_type_counts=dict(counts), paper=PAPER)
+                 config=config.to_dict(), question_type_counts=dict(counts), paper=PAPER,
+                 paired_differences=differences,
+                 pos_backend=setup.data.meta.get("pos_backend"))
   common.write_results("table1", results, table.markdown() + notes, table.text() + notes)
 
 

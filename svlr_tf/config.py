@@ -46,6 +46,14 @@ class ModelConfig:
     num_question_bins: bins of the question representation (Shih et al.: 4).
     multitask: True builds the Joint Multitask baseline of Sec. 5.2: the
       recognition heads use learned per-class vectors h_y instead of g(y).
+    attention_words: which word embedding the attention of Eq. 3 (and so
+      Eq. 4) uses: "g" (SVLR: the shared, recognition-aligned g) or
+      "vqa_only" (a second word embedding, same architecture as g, that only
+      the VQA loss trains; the ablation beyond the paper, reproduce.ablation).
+    image_class_vectors: the class vectors of the region scores s(R) pooled
+      by Eq. 5: "recognition" (the recognition heads' own: g(y) for SVLR,
+      h_y for Joint Multitask) or "vqa_only" (separate learned per-class
+      vectors that only the VQA loss trains; the other ablation).
     zero_shot_empty_question: how Eq. 9 scores a question without nouns or
       adjectives: "no_constraint" (the question puts no term into the min(),
       S = sum_R a(R) p_a(R)) or "zero" (p_q(R) = 0, S = sum_R a(R) min(0,
@@ -63,6 +71,8 @@ class ModelConfig:
   bimodal_dim: int = 2500
   num_question_bins: int = 4
   multitask: bool = False
+  attention_words: str = "g"
+  image_class_vectors: str = "recognition"
   zero_shot_empty_question: str = "no_constraint"
 
 
@@ -265,6 +275,14 @@ _EXPERIMENTS = {
     "pretrain_then_joint": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),
                                 model=dict(multitask=False),
                                 train=dict(init_from="genome_only")),
+    # Ablation beyond the paper (reproduce.ablation): Joint SVLR with exactly
+    # one of its two uses of the aligned words removed.
+    "joint_svlr_vqa_attention": dict(
+        loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),
+        model=dict(multitask=False, attention_words="vqa_only")),
+    "joint_svlr_vqa_classes": dict(
+        loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),
+        model=dict(multitask=False, image_class_vectors="vqa_only")),
 }
 
 EXPERIMENT_NAMES = tuple(_EXPERIMENTS)

@@ -117,6 +117,25 @@ def world_data_dims(preset: str) -> Dict[str, Dict[str, int]]:
           "data": {"regions_per_image": world.regions_per_image}}
 
 
+PAPER_WORD_VECTOR_DIM = 300  # word2vec (Sec. 3.1)
+
+
+def word_vector_warning(preset: str, word_vector_dim: int):
+  """A loud one-line warning when the ``paper`` preset runs on word vectors that
+  are not the paper's 300-d ones (e.g. the embedded world's 50-d GloVe), else None.
+
+  The model takes the width from the data (``DATA_FIELDS``), so such a run is
+  otherwise silently a 50-d model (docs/interpretations.md, the paper preset's
+  word vectors).
+  """
+  if preset != "paper" or word_vector_dim == PAPER_WORD_VECTOR_DIM:
+    return None
+  return (f"WARNING: --preset paper with {word_vector_dim}-d word vectors: the "
+          f"paper's g reads {PAPER_WORD_VECTOR_DIM}-d word2vec vectors; this run's "
+          f"g reads {word_vector_dim}-d ones (prepare the data with --word_vectors "
+          "pointing at word2vec for the paper's model)")
+
+
 def preset_config(preset: str, experiment: str = "joint_svlr") -> ExperimentConfig:
   """The named experiment's config at the preset (data fields still to be set)."""
   p = _preset(preset)

@@ -3,7 +3,12 @@
 ``SVLRModel`` computes recognition scores (Sec. 3.2), VQA scores and
 attention (Eq. 3-7), zero-shot VQA scores (Eq. 9) and the losses of Eq. 1, 2,
 8 and their weighted sum, Eq. 10 (``joint_loss``). ``ModelConfig.multitask``
-builds the Joint Multitask baseline of Sec. 5.2 instead.
+builds the Joint Multitask baseline of Sec. 5.2 instead, and
+``ModelConfig.attention_words`` / ``image_class_vectors`` the two ablation
+variants of ``reproduce.ablation``.
+
+(Over 400 lines: this file is only the wiring of the tasks and variants into one
+Keras model; every equation lives in recognition.py, vqa.py or zero_shot.py.)
 """
 
 from __future__ import annotations
@@ -86,7 +91,12 @@ class SVLRModel(keras.Model):
   Layers (for analyses, Fig. 4 / Table 4): ``word_embedding`` (g, on word
   ids), ``object_embedding`` (f_o) and ``attribute_embedding`` (f_a) (on
   region features), ``bimodal_scorer`` (Eq. 6-7); in the multitask baseline
-  also ``object_class_vectors`` / ``attribute_class_vectors`` (h_y).
+  also ``object_class_vectors`` / ``attribute_class_vectors`` (h_y); with
+  ``attention_words="vqa_only"`` also ``attention_word_embedding`` (the word
+  embedding of Eq. 3, trained by VQA only); with
+  ``image_class_vectors="vqa_only"`` also ``image_object_class_vectors`` /
+  ``image_attribute_class_vectors`` (the class vectors of s(R) in Eq. 5,
+  trained by VQA only).
 
   In the multitask baseline, recognition uses f_o(R)^T h_y and f_a(R)^T h_y;
   the VQA model keeps g (unshared) for attention and the Q/A representations,
@@ -126,6 +136,17 @@ class SVLRModel(keras.Model):
           config.num_object_classes, e, name="object_class_vectors")
       self.attribute_class_vectors = ClassVectors(
           config.num_attribute_classes, e, name="attribute_class_vectors")
+    # Ablation variants (reproduce.ablation): a second word embedding for the
+    # attention of Eq. 3, or separate class vectors for Eq. 5, trained by VQA only.
+    if config.attention_words == "vqa_only":
+      self.attention_word_embedding = WordEmbedding(
+          word_vectors.shape[0], config.word_vector_dim, config.word_hidden_dim,
+          e, word_vectors=word_vectors, name="attention_word_embedding")
+    if config.image_class_vectors == "vqa_only":
+      self.image_object_class_vectors = ClassVectors(
+          config.num_object_classes, e, name="image_object_class_vectors")
+      self.image_attribute_class_vectors = ClassVectors(
+          config.num_attribute_classes, e, name="image_attribute_class_vectors")
     # Answer scoring (Eq. 6-7).
     self.bimodal_scorer = BimodalScorer(config.bimodal_dim,
                                         name="bimodal_scorer")
@@ -137,6 +158,11 @@ class SVLRModel(keras.Model):
     if config.multitask:
       self.object_class_vectors.build(None)
       self.attribute_class_vectors.build(None)
+    if config.attention_words == "vqa_only":
+      self.attention_word_embedding.build(None)
+    if config.image_class_vectors == "vqa_only":
+      self.image_object_class_vectors.build(None)
+      self.image_attribute_class_vectors.build(None)
     num_classes = config.num_object_classes + config.num_attribute_classes
     self.bimodal_scorer.build((None, None, num_classes),
                               (None, config.num_question_bins * e), (None, None, e))
@@ -196,12 +222,14 @@ class SVLRModel(keras.Model):
 
   # --------------------------------------------------------------------- VQA
 
-  def _ground(self, vqa, training, extra_ids=(), word_vectors=None):
+  def _ground(self, vqa, training, extra_ids=(), word_vectors=None,
+              attention_words=None):
     """Regions, word alignments and attention shared by Eq. 3-9.
 
     ``word_vectors``: optional [V', d] pretrained vectors that the batch's word
     ids index instead of the model's own table (open vocabulary, Sec. 3.2.1:
-    g applies to any word with a vector).
+    g applies to any word with a vector). ``attention_words`` embeds the nouns /
+    adjectives of Eq. 3 (default g); ``extra_ids`` are always embedded with g.
     """
     region_mask = ops.cast(vqa["region_mask"], "bool")
     norm_mask = region_mask
@@ -216,12 +244,23 @@ class SVLRModel(keras.Model):
                                                  mask=norm_mask)
     id_names = ("question_nouns", "question_adjectives", "choice_nouns",
                 "choice_adjectives")
-    ids = [vqa[name] for name in id_names] + list(extra_ids)
-    if word_vectors is None:
-      embedded = embed_word_ids(self.word_embedding, ids)
+    ids = [vqa[name] for name in id_names]
+    extra = list(extra_ids)
+
+    def embed(layer, id_list):
+      if not id_list:
+        return []
+      if word_vectors is None:
+        return embed_word_ids(layer, id_list)
+      return [layer.embed_vectors(ops.take(word_vectors, ops.cast(i, "int32"),
+                                           axis=0)) for i in id_list]
+
+    if attention_words is None or attention_words is self.word_embedding:
+      embedded = embed(self.word_embedding, ids + extra)
+      embedded, extra_embeddings = embedded[:4], embedded[4:]
     else:
-      embedded = [self.word_embedding.embed_vectors(
-          ops.take(word_vectors, ops.cast(i, "int32"), axis=0)) for i in ids]
+      embedded = embed(attention_words, ids)
+      extra_embeddings = embed(self.word_embedding, extra)
     question_nouns, question_adjectives = ids[0][:, None], ids[1][:, None]
     question_nouns = max_alignment(object_regions, embedded[0][:, None],
                                    ops.not_equal(question_nouns, 0))
@@ -239,7 +278,24 @@ class SVLRModel(keras.Model):
         question_alignment=(question_nouns, question_adjectives),
         answer_alignment=(answer_nouns, answer_adjectives),
         attention=attention_scores(logits, region_mask),
-        extra_embeddings=embedded[4:])
+        extra_embeddings=extra_embeddings)
+
+  def attention_words(self):
+    """The word embedding of the attention of Eq. 3: g, or the VQA-only one."""
+    if self.model_config.attention_words == "vqa_only":
+      return self.attention_word_embedding
+    return self.word_embedding
+
+  def image_class_vectors(self, class_vectors=None):
+    """The class vectors of s(R) in Eq. 5: ([O, E], [T, E]).
+
+    The recognition heads' (``class_vectors()``, or ``class_vectors`` when
+    given) unless ``image_class_vectors="vqa_only"``.
+    """
+    if self.model_config.image_class_vectors == "vqa_only":
+      return (self.image_object_class_vectors(),
+              self.image_attribute_class_vectors())
+    return class_vectors or self.class_vectors()
 
   def vqa_scores(self, vqa_batch, training=False, class_vectors=None,
                  word_vectors=None):
@@ -255,8 +311,9 @@ class SVLRModel(keras.Model):
     """
     ground = self._ground(vqa_batch, training, extra_ids=(
         vqa_batch["question_bins"], vqa_batch["choice_words"]),
-                          word_vectors=word_vectors)
-    objects, attributes = class_vectors or self.class_vectors()
+                          word_vectors=word_vectors,
+                          attention_words=self.attention_words())
+    objects, attributes = self.image_class_vectors(class_vectors)
     region_class_scores = ops.concatenate([
         recognition_scores(ground["object_regions"], objects),
         recognition_scores(ground["attribute_regions"], attributes)], axis=-1)
@@ -277,7 +334,8 @@ class SVLRModel(keras.Model):
                        return_attention=False):
     """Zero-shot VQA scores, Eq. 9 (inference mode).
 
-    ``word_vectors`` as in ``vqa_scores``. Returns [P, C], or (scores,
+    ``word_vectors`` as in ``vqa_scores``. Always with g, the recognition-aligned
+    words (also in the ablation variants). Returns [P, C], or (scores,
     attention a(R) [P, C, K]) with ``return_attention``.
     """
     ground = self._ground(vqa_batch, training=False, word_vectors=word_vectors)
@@ -364,6 +422,11 @@ class SVLRModel(keras.Model):
 def _check_inputs(config: ModelConfig, word_vectors: np.ndarray,
                   object_class_words: np.ndarray,
                   attribute_class_words: np.ndarray) -> None:
+  for name, allowed in (("attention_words", ("g", "vqa_only")),
+                        ("image_class_vectors", ("recognition", "vqa_only"))):
+    if getattr(config, name) not in allowed:
+      raise ValueError(f"ModelConfig.{name} is {getattr(config, name)!r}; "
+                       f"expected one of {allowed}.")
   if config.zero_shot_empty_question not in EMPTY_QUESTION_READINGS:
     raise ValueError(
         f"ModelConfig.zero_shot_empty_question is "

@@ -84,3 +84,32 @@ def test_per_question_accuracy_uses_the_official_metric():
 def test_questions_for_half_width():
   pair = paired.PairedDifference(1.0, 0.0, 2.0, 1.0, 0.0, 0.5, 3, 3000, 100)
   assert paired.questions_for_half_width([pair], 0.5) == 12000
+
+
+def test_claims_against_rows_chance_and_a_question_type():
+  records = [
+      {"question_id": 2, "question_type": "what color", "choices": ["red", "blue"],
+       "answers": ["red"] * 10},
+      {"question_id": 1, "question_type": "is the", "choices": ["yes", "no"],
+       "answers": ["yes"] * 10},
+  ]
+  questions = paired.TestQuestions.from_records(records)
+  assert questions.question_ids == [1, 2]
+  np.testing.assert_allclose(questions.chance, [0.5, 0.5])
+  svlr = questions.accuracies({0: {1: "yes", 2: "red"}, 1: {1: "no", 2: "red"}})
+  vqa_only = questions.accuracies({0: {1: "yes", 2: "blue"}, 1: {1: "no", 2: "blue"}})
+  np.testing.assert_allclose(svlr, [[1, 1], [0, 1]])
+  claims = [paired.Claim("SVLR", "VQA Only", paper=2.4),
+            paired.Claim("SVLR", "VQA Only", question_type="what color"),
+            paired.Claim("SVLR", paired.CHANCE),
+            paired.Claim("Missing", "VQA Only")]
+  out = paired.claim_differences(
+      claims, {"SVLR": svlr, "VQA Only": vqa_only}, questions, replicates=200)
+  assert [d["claim"] for d in out] == [
+      "SVLR - VQA Only", 'SVLR - VQA Only ("what color")', "SVLR - chance"]
+  # d = [[0, 1], [0, 1]] -> 50; on "what color" only -> 100 (no spread);
+  # against chance: [[0.5, 0.5], [-0.5, 0.5]] -> 25.
+  assert [d["difference"] for d in out] == [50.0, 100.0, 25.0]
+  assert out[1]["half_width"] == 0.0 and out[0]["paper"] == 2.4
+  table = paired.markdown(out, "Paired differences")
+  assert "| SVLR - VQA Only | +2.4 | +50.00 [" in table

@@ -244,3 +244,81 @@ def test_train_step_runs_under_mirrored_strategy():
   result = subprocess.run([sys.executable, "-c", script], env=env,
                           capture_output=True, text=True, timeout=120)
   assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]
+
+
+def _max_abs(gradients):
+  return max((0.0 if g is None else float(tf.reduce_max(tf.abs(g))))
+             for g in gradients)
+
+
+def test_ablation_vqa_only_attention_words():
+  """Eq. 3 from a second word embedding that only VQA trains; Eq. 5 unchanged."""
+  model = h.make_model(attention_words="vqa_only")
+  batch = _batch(model)
+  second = model.attention_word_embedding.trainable_variables
+  assert len(second) == 4 and model.attention_words() is not model.word_embedding
+  with tf.GradientTape(persistent=True) as tape:
+    losses = model.compute_losses(batch, LossConfig())
+  for name in ("loss_obj", "loss_atr"):  # recognition never reaches it
+    assert _max_abs(tape.gradient(losses[name], second)) == 0, name
+    assert _max_abs(tape.gradient(losses[name],
+                                  model.word_embedding.trainable_variables)) > 0
+  assert _max_abs(tape.gradient(losses["loss_ans"], second)) > 0
+  # g still gives Eq. 5's class scores g(y) (and q, a): VQA reaches it.
+  assert _max_abs(tape.gradient(losses["loss_ans"],
+                                model.word_embedding.trainable_variables)) > 0
+  # The attention follows the second embedding; zero-shot Eq. 9 stays on g.
+  _, before = model.vqa_scores(batch["vqa"])
+  zero_shot = np.asarray(model.zero_shot_scores(batch["vqa"]))
+  kernel = model.attention_word_embedding.output_dense.kernel
+  kernel.assign(kernel * 3.0)
+  _, after = model.vqa_scores(batch["vqa"])
+  assert np.abs(np.asarray(before) - np.asarray(after)).max() > 1e-4
+  np.testing.assert_array_equal(zero_shot,
+                                np.asarray(model.zero_shot_scores(batch["vqa"])))
+
+
+def test_ablation_vqa_only_image_class_vectors():
+  """Eq. 5 from class vectors not tied to g (VQA only); attention unchanged."""
+  model = h.make_model(image_class_vectors="vqa_only")
+  batch = _batch(model)
+  vectors = (model.image_object_class_vectors.trainable_variables
+             + model.image_attribute_class_vectors.trainable_variables)
+  assert [tuple(v.shape) for v in vectors] == [(6, 5), (4, 5)]
+  with tf.GradientTape(persistent=True) as tape:
+    losses = model.compute_losses(batch, LossConfig())
+  for name in ("loss_obj", "loss_atr"):
+    assert _max_abs(tape.gradient(losses[name], vectors)) == 0, name
+    # recognition still goes through g(y)
+    assert _max_abs(tape.gradient(losses[name],
+                                  model.word_embedding.trainable_variables)) > 0
+  grads = tape.gradient(losses["loss_ans"], vectors)
+  assert all(_max_abs([g]) > 0 for g in grads)
+  # S follows the separate vectors; the attention (from g) does not.
+  before, attention = model.vqa_scores(batch["vqa"])
+  model.image_object_class_vectors.vectors.assign(
+      model.image_object_class_vectors.vectors * 3.0)
+  after, attention_after = model.vqa_scores(batch["vqa"])
+  assert np.abs(np.asarray(before) - np.asarray(after)).max() > 1e-4
+  np.testing.assert_array_equal(np.asarray(attention),
+                                np.asarray(attention_after))
+
+
+@pytest.mark.parametrize("experiment, field, value", [
+    ("joint_svlr_vqa_attention", "attention_words", "vqa_only"),
+    ("joint_svlr_vqa_classes", "image_class_vectors", "vqa_only")])
+def test_ablation_experiments_differ_from_joint_svlr_in_one_field(
+    experiment, field, value):
+  variant = experiment_config(experiment).to_dict()
+  svlr = experiment_config("joint_svlr").to_dict()
+  assert variant["model"][field] == value
+  variant["model"][field] = svlr["model"][field]
+  variant["name"] = svlr["name"]
+  assert variant == svlr
+
+
+def test_model_rejects_unknown_variants():
+  with pytest.raises(ValueError, match="attention_words"):
+    h.make_model(attention_words="h")
+  with pytest.raises(ValueError, match="image_class_vectors"):
+    h.make_model(image_class_vectors="g")

@@ -30,6 +30,34 @@ def test_table1_tiny_end_to_end(tmp_path):
   assert table["seeds"] == [0]
   assert "Joint SVLR" in (tmp_path / "t1" / "table1.md").read_text()
   assert "Joint SVLR" in proc.stdout
+  # The paper's claims as paired differences: with one seed, a row difference
+  # is exactly the difference of the rows' Overall accuracies.
+  claims = {d["claim"]: d for d in table["paired_differences"]}
+  svlr = claims["Joint SVLR - VQA Only"]
+  assert svlr["difference"] == pytest.approx(
+      table["rows"]["Joint SVLR"]["Overall"] - table["rows"]["VQA Only"]["Overall"],
+      abs=0.02)
+  assert svlr["low"] <= svlr["difference"] <= svlr["high"]
+  assert svlr["num_questions"] == 48 and svlr["paper"] == 2.4
+  zero_shot = claims["Zero-Shot VQA - chance"]
+  assert zero_shot["difference"] == pytest.approx(
+      table["rows"]["Zero-Shot VQA"]["Overall"] - table["chance"], abs=0.02)
+  assert "paired differences" in proc.stdout
+
+  # The ablation reuses Table 1's three joint rows and adds its two variants.
+  proc = _run(["-m", "reproduce.ablation", "--preset", "tiny", "--seeds", "1",
+               "--steps", "4", "--workdir", str(tmp_path / "ab"),
+               "--runs", str(tmp_path / "t1")], cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stdout.count("done already") == 3
+  ablation = json.load(open(tmp_path / "ab" / "ablation.json"))
+  assert set(ablation["rows"]) == {
+      "VQA Only", "Joint Multitask", "Joint SVLR",
+      "SVLR, VQA-only attention words", "SVLR, VQA-only class vectors"}
+  same = {d["claim"]: d for d in ablation["paired_differences"]}
+  assert same["Joint SVLR - VQA Only"]["difference"] == svlr["difference"]
+  for name in ("joint_svlr_vqa_attention", "joint_svlr_vqa_classes"):
+    assert (tmp_path / "ab" / "seed0" / name / "vqa_test_results.json").exists()
 
 
 def test_zero_shot_tiny_end_to_end(tmp_path):

@@ -77,3 +77,12 @@ def test_the_cadence_rule_is_checked_once_in_train_config():
   assert (short.eval_every, short.checkpoint_every) == (5, 5)
   assert TrainConfig(steps=3000, eval_every=200,
                      checkpoint_every=100).fitted_to_steps().eval_every == 200
+
+
+def test_paper_preset_on_50d_word_vectors_warns():
+  from svlr_tf.presets import word_vector_warning
+  warning = word_vector_warning("paper", 50)
+  assert warning.startswith("WARNING: --preset paper with 50-d word vectors")
+  assert "300-d" in warning and "\n" not in warning
+  assert word_vector_warning("paper", 300) is None
+  assert word_vector_warning("default", 50) is None
