@@ -163,11 +163,6 @@ SOURCES: List[Source] = [
                ("Zero-Shot VQA, Overall", "16.4", _t1("Zero-Shot VQA")),
                ("chance (official metric)", "5.6", lambda t: _pair(t.get("chance"))),
                ("\"what color\": VQA Only -> Joint SVLR", "53.5 -> 62.1 (+8.6)",
-<<<<<<< HEAD
-                _color_gain))),
-    Source("zero_shot", "Zero-shot VQA (Sec. 5.2)", "python -m reproduce.zero_shot",
-           shared=True, claims=(
-=======
                 _color_gain),
                ("Joint Multitask - VQA Only, paired [95% interval]", "+1.2",
                 _claim("Joint Multitask - VQA Only")),
@@ -175,8 +170,8 @@ SOURCES: List[Source] = [
                 _claim("Joint SVLR - VQA Only")),
                ("Joint SVLR - Joint Multitask, paired [95% interval]", "+1.2",
                 _claim("Joint SVLR - Joint Multitask")))),
-    Source("zero_shot", "Zero-shot VQA (Sec. 5.2)", "python -m reproduce.zero_shot", (
->>>>>>> f8cdacf (Table 1 reports the paper's claims as paired differences with 95% bootstrap intervals over questions and seeds; reproduce.ablation: Joint SVLR with only one of its two uses of the aligned words (Eq. 3 attention from a VQA-only word embedding / Eq. 5 from VQA-only class vectors), beside Table 1's reused rows; loud warning for --preset paper on non-300-d word vectors; interpretations of the choices the paper leaves open)
+    Source("zero_shot", "Zero-shot VQA (Sec. 5.2)", "python -m reproduce.zero_shot",
+           shared=True, claims=(
         ("Zero-shot Overall vs chance", "16.4 vs 5.6",
          lambda z: (None if "Overall" not in z.get("zero_shot", {}) else
                     f"{z['zero_shot']['Overall']:.2f} vs "
@@ -186,16 +181,12 @@ SOURCES: List[Source] = [
                ("pre-trained, then joint vs from scratch, Overall", "63.7 vs 65.3",
                 lambda p: p.get("claim")),)),
     Source("ablation", "Ablation: which use of the aligned words carries the gain",
-<<<<<<< HEAD
-           "python -m reproduce.ablation", curves=True),
-=======
-           "python -m reproduce.ablation", (
+           "python -m reproduce.ablation", curves=True, claims=(
                ("aligned attention only (VQA-only class vectors) - VQA Only",
                 "not in the paper", _claim("SVLR, VQA-only class vectors - VQA Only")),
                ("aligned class scores only (VQA-only attention words) - VQA Only",
                 "not in the paper",
                 _claim("SVLR, VQA-only attention words - VQA Only")))),
->>>>>>> f8cdacf (Table 1 reports the paper's claims as paired differences with 95% bootstrap intervals over questions and seeds; reproduce.ablation: Joint SVLR with only one of its two uses of the aligned words (Eq. 3 attention from a VQA-only word embedding / Eq. 5 from VQA-only class vectors), beside Table 1's reused rows; loud warning for --preset paper on non-300-d word vectors; interpretations of the choices the paper leaves open)
     Source("fig5", "Transfer from VQA to recognition (Sec. 5.3, Fig. 5)",
            "python -m reproduce.fig5", curves=True, shared=True, claims=(
                ("object accuracy: Genome only -> Joint SVLR", "43.3 -> 44.5",
