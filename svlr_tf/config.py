@@ -236,6 +236,20 @@ class ExperimentConfig:
         train=TrainConfig(**d.get("train", {})),
     )
 
+  def describes(self, saved: Dict[str, Any]) -> bool:
+    """Whether ``saved`` (a config.json / results.json "config") is this config.
+
+    A field that ``saved`` lacks counts as its default: fields added to the
+    config after a run was made (``train.init_from``, ``train.mixed_precision``,
+    ...) default to what the code did before they existed, so such a run is
+    still this config.  A field ``saved`` has that this code does not know makes
+    it another config.
+    """
+    try:
+      return ExperimentConfig.from_dict(saved).to_dict() == self.to_dict()
+    except (TypeError, ValueError):
+      return False
+
   def replace(self, **sections: Dict[str, Any]) -> "ExperimentConfig":
     """Returns a copy with fields of sections overridden.
 

@@ -102,7 +102,7 @@ def _finished_run(config, workdir, log, zero_shot, retrain_stale) -> Optional[di
   results_path = os.path.join(workdir, "results.json")
   if os.path.exists(results_path):
     cached = read_json(results_path)
-    if cached.get("config") == config.to_dict() and (
+    if config.describes(cached.get("config") or {}) and (
         not zero_shot or "zero_shot_test" in cached):
       stale = stale_reason(cached.get("provenance"))
       if stale and retrain_stale:

@@ -60,7 +60,14 @@ def segment_seed(seed: int, step: int) -> int:
 
 
 def _check_same_run(saved: dict, current: dict, path: str) -> None:
-  """Resuming needs the config the checkpoints were made with (steps may grow)."""
+  """Resuming needs the config the checkpoints were made with (steps may grow;
+  fields the saved config lacks count as their defaults, see
+  ``ExperimentConfig.describes``)."""
+  try:
+    saved = ExperimentConfig.from_dict(saved).to_dict()
+  except (TypeError, ValueError):
+    pass  # unknown fields: compared as they are, so they differ
+
   def comparable(config):
     config = json.loads(json.dumps(config))  # a deep copy with JSON types
     config["train"].pop("steps", None)
