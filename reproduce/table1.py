@@ -11,7 +11,7 @@ first) and overall, on the test split (VQA val for real data), mean ± std over
 seeds.  Below the table, each of the paper's claims (Joint Multitask and Joint
 SVLR over VQA Only, SVLR over Multitask, "what color", zero-shot over chance) as
 a paired difference with its 95% bootstrap interval over test questions and
-seeds (``svlr_tf.evaluation.paired``).  Writes ``table1.json`` (schema in docs/architecture.md, "Results files") and ``table1.md`` into
+seeds (``svlr_tf.evaluation.paired``).  Writes ``table1.json`` (schema in docs/results.md) and ``table1.md`` into
 --workdir.  Interrupt it at any time: running it again resumes.
 """
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional
 
+from svlr_tf.text.questions import NUM_QUESTION_BINS
+
 
 @dataclasses.dataclass
 class ModelConfig:
@@ -69,7 +71,7 @@ class ModelConfig:
   num_object_classes: int = 1000
   num_attribute_classes: int = 1000
   bimodal_dim: int = 2500
-  num_question_bins: int = 4
+  num_question_bins: int = NUM_QUESTION_BINS
   multitask: bool = False
   attention_words: str = "g"
   image_class_vectors: str = "recognition"

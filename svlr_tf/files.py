@@ -19,14 +19,27 @@ from svlr_tf.errors import DataError
 
 
 def read_json(path: str) -> Any:
-  """Loads a JSON file; a missing or malformed file raises a one-line DataError."""
+  """Loads a JSON file: the one JSON reader of svlr_tf, tools and reproduce.
+
+  A missing, unreadable, non-UTF-8 or malformed file raises a one-line DataError
+  naming the file (and the line and column of a JSON syntax error).
+  """
   if not os.path.isfile(path):
-    raise DataError(path, "file not found")
+    raise DataError(path, "missing file")
   try:
     with open(path, "rb") as f:
-      return json.loads(f.read().decode("utf-8"))
-  except (ValueError, UnicodeDecodeError) as err:
-    raise DataError(path, f"malformed JSON ({err})") from None
+      raw = f.read()
+  except OSError as err:
+    raise DataError(path, f"cannot read: {err.strerror or err}") from None
+  try:
+    text = raw.decode("utf-8")
+  except UnicodeDecodeError as err:
+    raise DataError(path, f"not UTF-8 text (byte {err.start})") from None
+  try:
+    return json.loads(text)
+  except json.JSONDecodeError as err:
+    raise DataError(path, f"malformed JSON at line {err.lineno} column {err.colno}: "
+                    f"{err.msg}") from None
 
 
 def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
@@ -36,7 +49,7 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
   naming the file and the line.
   """
   if not os.path.isfile(path):
-    raise DataError(path, "file not found")
+    raise DataError(path, "missing file")
   with open(path, "rb") as f:
     for lineno, raw in enumerate(f, 1):
       if not raw.strip():

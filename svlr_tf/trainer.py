@@ -203,9 +203,7 @@ class Trainer:
             raise FloatingPointError(
                 f"[{cfg.name}] non-finite loss at step {step}: {values}")
           rate = steps_done / max(time.time() - t0, 1e-9)
-          lr = float(self.optimizer.learning_rate.numpy()) if hasattr(
-              self.optimizer.learning_rate, "numpy") else float(
-                  self.optimizer._get_current_learning_rate())
+          lr = float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
           window_rate = window.read(step)
           with train_writer.as_default(step=step):
             for k in logged:

@@ -41,10 +41,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from absl import logging
 
+from svlr_tf.data.prepared.layout import PAD
 from svlr_tf.errors import DataError
 
 GLOVE_PACKAGE_NAME = "glove-6b-50d"
-PAD = "<pad>"
 _PARTS_RE = re.compile(r"[\s\-_]+")
 
 

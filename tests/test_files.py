@@ -28,7 +28,7 @@ def test_read_json_and_atomic_write(tmp_path):
   atomic_write_json(str(p), {"k": [1, 2]})
   assert read_json(str(p)) == {"k": [1, 2]}
   assert [f.name for f in tmp_path.iterdir()] == ["x.json"]  # no temp file left
-  with pytest.raises(DataError, match="file not found"):
+  with pytest.raises(DataError, match="missing.json: missing file"):
     read_json(str(tmp_path / "missing.json"))
 
 
@@ -55,3 +55,15 @@ def test_prepared_files_get_the_umask_permissions(tmp_path, umask, mode):
   assert len(files) >= 8
   for path in files:
     assert stat.S_IMODE(os.stat(path).st_mode) == mode, path
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b'{"a": 1,\n  "b": }', r"malformed JSON at line 2 column 8: Expecting value"),
+    (b'{"a": "\xff"}', r"not UTF-8 text \(byte 7\)"),
+])
+def test_read_json_errors_are_one_line(tmp_path, content, problem):
+  p = tmp_path / "bad.json"
+  p.write_bytes(content)
+  with pytest.raises(DataError, match=problem) as err:
+    read_json(str(p))
+  assert "\n" not in str(err.value) and str(err.value).startswith(str(p))

@@ -35,8 +35,3 @@ def aligned_empty(shape: Union[int, Sequence[int]], dtype) -> np.ndarray:
 def aligned_zeros(shape: Union[int, Sequence[int]], dtype) -> np.ndarray:
   """A new zero-filled C-contiguous array whose data is 64-byte aligned."""
   return _aligned(shape, dtype, zero=True)
-
-
-def is_aligned(array: np.ndarray) -> bool:
-  """Whether ``array``'s data starts on a 64-byte boundary."""
-  return array.ctypes.data % ALIGNMENT == 0

@@ -287,17 +287,6 @@ def recognition_eval_dataset(data: PreparedData, store: FeatureStore, split: str
                              batch_size=batch_size)
 
 
-def eval_batches(task: str, data: PreparedData, store: FeatureStore, split: str,
-                 data_config: DataConfig,
-                 batch_size: Optional[int] = None) -> tf.data.Dataset:
-  """``vqa_eval_dataset`` or ``recognition_eval_dataset`` by task name."""
-  if task == "vqa":
-    return vqa_eval_dataset(data, store, split, data_config, batch_size)
-  if task == "recognition":
-    return recognition_eval_dataset(data, store, split, data_config, batch_size)
-  raise ValueError(f"task must be 'vqa' or 'recognition', got {task!r}.")
-
-
 # -- both tasks --------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from svlr_tf import text
 from svlr_tf.errors import DataError
+from svlr_tf.files import read_json
 from svlr_tf.workdir import exclusive_lock
 from svlr_tf.world import layout, picture, simulate
 from svlr_tf.presets import world_config
@@ -370,11 +371,11 @@ def default_root(preset: str) -> str:
 
 def world_is_current(data_dir: str, preset: str, seed: int = 0, **overrides) -> bool:
   """True if ``data_dir`` holds a complete world generated with this config."""
-  path = os.path.join(data_dir, "meta.json")
   try:
-    with open(path, encoding="utf-8") as f:
-      meta = json.load(f)
-  except (OSError, ValueError):
+    meta = read_json(os.path.join(data_dir, "meta.json"))
+  except DataError:
+    return False
+  if not isinstance(meta, dict):
     return False
   cfg = world_config(preset, **overrides)
   expected = _meta(cfg, seed)

@@ -227,12 +227,11 @@ def build_vocabulary(wn=None, num_objects: int = 1000,
 def load_vocabulary(path: Optional[str] = None) -> Dict[str, Any]:
   """Reads the shipped vocabulary.json."""
   from svlr_tf.errors import DataError  # pylint: disable=import-outside-toplevel
+  from svlr_tf.files import read_json  # pylint: disable=import-outside-toplevel
   path = path or VOCABULARY_PATH
-  try:
-    with open(path, encoding="utf-8") as f:
-      vocab = json.load(f)
-  except (OSError, ValueError) as e:
-    raise DataError(path, f"cannot read the world vocabulary ({e})") from e
+  vocab = read_json(path)
+  if not isinstance(vocab, dict):
+    raise DataError(path, "expected a JSON object")
   for key in ("objects", "attributes"):
     if not isinstance(vocab.get(key), list) or not vocab[key]:
       raise DataError(path, f"missing or empty field {key!r}")

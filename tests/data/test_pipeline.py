@@ -119,8 +119,8 @@ def test_eval_is_one_ordered_padded_pass(prepared):
   assert valid.dtype == bool and valid.sum() == len(expected) and not valid[-1]
   assert ids[valid].tolist() == expected
   assert all(b["image_features"].shape == (P, K, D) for b in batches)
-  rec = _take(pipeline.eval_batches("recognition", data, data.feature_store("genome"),
-                                    "val", DATA_CONFIG), 100)
+  rec = _take(pipeline.recognition_eval_dataset(data, data.feature_store("genome"),
+                                                "val", DATA_CONFIG), 100)
   assert sum(b["valid"].sum() for b in rec) == len(records["recognition"]["val"])
   assert all(b["region_features"].shape == (M, D) for b in rec)
 

@@ -223,7 +223,7 @@ def test_evaluate_files(tmp_path):
   (tmp_path / "r.json").write_text("[{\"question_id\": 10,")
   with pytest.raises(DataError, match="r.json: malformed JSON"):
     vqa_eval.evaluate_files(*paths)
-  with pytest.raises(DataError, match="nope.json: file not found"):
+  with pytest.raises(DataError, match="nope.json: missing file"):
     vqa_eval.evaluate_files(paths[0], paths[1], str(tmp_path / "nope.json"))
   questions, annotations, results = _dataset()
   results.append({"question_id": 7, "answer": "x"})

@@ -6,13 +6,14 @@ import os
 import re
 from typing import List
 
+from svlr_tf.text.questions import NUM_QUESTION_BINS  # re-exported
+
 FORMAT = "svlr_tf.prepared"
 VERSION = 1
 PAD = "<pad>"
 UNK = "<unk>"
 PAD_ID = 0
 UNK_ID = 1
-NUM_QUESTION_BINS = 4
 NUM_HUMAN_ANSWERS = 10
 RECOGNITION_SPLITS = ("train", "val", "test")
 VQA_SPLITS = ("train", "heldout", "test")

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from svlr_tf.errors import DataError
 from svlr_tf.files import iter_jsonl
-
-
-def read_json(path: str) -> Any:
-  if not os.path.exists(path):
-    raise DataError(path, "missing file")
-  try:
-    with open(path, "r", encoding="utf-8") as f:
-      return json.load(f)
-  except json.JSONDecodeError as e:
-    raise DataError(path, f"malformed JSON at line {e.lineno} column {e.colno}: "
-                    f"{e.msg}") from None
-  except UnicodeDecodeError as e:
-    raise DataError(path, f"not UTF-8 text: {e}") from None
 
 
 def iter_records(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
