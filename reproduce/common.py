@@ -233,6 +233,15 @@ def write_results(name: str, results: dict, markdown: Optional[str] = None,
         log=lambda line: print(line, flush=True))
 
 
+def reuse_note(grid) -> str:
+  """One line: which rows' trained runs were reused from the grid's workdir."""
+  reused = [row.label for row in grid.rows
+            if all(grid.by_run[(row.label, s)].get("reused") for s in grid.seeds)]
+  trained = [row.label for row in grid.rows if row.label not in reused]
+  return (f"Trained runs in {grid.workdir}: reusing {', '.join(reused) or 'none'}"
+          + (f"; trained now: {', '.join(trained)}" if trained else ""))
+
+
 def stale_note(grid) -> str:
   """A line naming the reused runs made by other code, or ""."""
   stale = [f"{label} seed {seed}" for (label, seed), r in grid.by_run.items()

@@ -23,7 +23,8 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
   ``<workdir>/train`` (the trained tasks' losses, learning rate, steps/s over the
   logging window, the config as text) and ``<workdir>/validation`` (held-out VQA
   accuracy overall and per question type, zero-shot VQA accuracy of a run without
-  VQA training, recognition accuracy, images of the attention over regions).
+  VQA training, recognition accuracy, pictures of the attention a(R)
+  over the first held-out questions' images: ``svlr_tf.viz.attention_figure``).
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ class Trainer:
         tf.summary.scalar("vqa_accuracy/overall", ev.overall)
         for qt, acc in ev.per_question_type.items():
           tf.summary.scalar(f"vqa_accuracy/{qt}", acc)
-        tf.summary.image("attention_over_regions", attention_image(attention))
+        self._attention_summary(attention, ev.predictions)
         metric = ev.overall
         self.log(f"[{self.config.name}] step {step}: held-out VQA accuracy {ev.overall:.2f}")
       rec = self.evaluate_recognition("val")
@@ -300,6 +301,18 @@ class Trainer:
     tf.train.Checkpoint(model=self.model).restore(path).assert_existing_objects_matched()
     self.log(f"[{self.config.name}] initialised from {path}")
     return path
+
+  def _attention_summary(self, attention, predictions):
+    """validation/attention: the first held-out questions drawn with a(R) of their
+    correct answer (svlr_tf.viz); the matrix of a(R) when the data has no boxes."""
+    from svlr_tf.viz.attention_figure import validation_images
+    pictures = validation_images(self.data.data_dir, "heldout", attention,
+                                 [p["answer"] for p in predictions],
+                                 model_name=self.config.name)
+    if pictures is None:
+      tf.summary.image("attention_over_regions", attention_image(attention))
+    else:
+      tf.summary.image("attention", pictures, max_outputs=len(pictures))
 
   def restore_best(self, kind: str = "selection"):
     """Loads the best weights: ``selection`` (the experiment's held-out metric) or

@@ -135,8 +135,9 @@ def world_grounding(questions, boxes, attention) -> dict:
   Returns:
     {"questions": n, "undefined_correlations": m,
      "pointing": {"model", "uniform", "centre"},         fractions in [0, 1]
-     "rank_correlation": {"model", "uniform", "centre"}}  means over the
-    questions whose correlation is defined.
+     "rank_correlation": {"model", "uniform", "centre"},  means over the
+       questions whose correlation is defined,
+     "per_question_correlation": {"model", "uniform", "centre"}: the lists}.
     Uniform: a(R) = 1/n over the image's regions (its pointing accuracy is the
     expected one of a random region); centre: the centre-Gaussian map (pointing:
     the region of highest mean centre weight).
@@ -168,5 +169,65 @@ def world_grounding(questions, boxes, attention) -> dict:
   return {
       "questions": len(hits["model"]), "undefined_correlations": undefined,
       "pointing": {k: float(np.mean(v)) if v else float("nan") for k, v in hits.items()},
-      "rank_correlation": {k: float(np.nanmean(v)) if v else float("nan")
-                           for k, v in rhos.items()}}
+      "rank_correlation": {k: _nanmean(v) if v else float("nan")
+                           for k, v in rhos.items()},
+      "per_question_correlation": {k: [float(x) for x in v] for k, v in rhos.items()}}
+
+
+# -- Table 2 on real data (VQA-HAT) and Fig. 7 -----------------------------------
+
+# Fig. 7: thresholds on a human map's correlation with the centre map.
+FIG7_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(21))
+
+
+def human_correlations(human_maps, boxes, weights) -> float:
+  """Mean rank correlation of one question's attention with its human maps.
+
+  Args:
+    human_maps: [m, grid, grid] (one per annotator).
+    boxes: the question's image's ``ImageBoxes``.
+    weights: [K] a(R) (padding past the boxes dropped).
+  Returns: the mean over the maps whose correlation is defined (NaN if none).
+  """
+  n = len(boxes.boxes)
+  grid = np.asarray(human_maps[0]).shape[0]
+  model = rasterise(boxes.boxes, np.asarray(weights, np.float64)[:n], boxes.width,
+                    boxes.height, grid)
+  return _nanmean([rank_correlation(model, h) for h in human_maps])
+
+
+def _nanmean(values) -> float:
+  values = np.asarray(values, np.float64)
+  return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def centre_correlation(human_maps) -> float:
+  """Mean rank correlation of the centre baseline with a question's human maps."""
+  grid = np.asarray(human_maps[0]).shape[0]
+  return _nanmean([rank_correlation(centre_map(grid), h) for h in human_maps])
+
+
+def inter_human_correlation(human_maps) -> float:
+  """Mean rank correlation between pairs of a question's human maps (the
+  paper's "Human" column); NaN with fewer than 2 maps."""
+  pairs = [rank_correlation(human_maps[i], human_maps[j])
+           for i in range(len(human_maps)) for j in range(i + 1, len(human_maps))]
+  return _nanmean(pairs) if pairs else float("nan")
+
+
+def fig7_curve(correlations, centre_correlations,
+               thresholds: Sequence[float] = FIG7_THRESHOLDS) -> dict:
+  """Fig. 7: mean correlation over the questions whose human map correlates with
+  the centre map at most t, for each threshold t.
+
+  Returns: {"thresholds": [...], "mean": [... NaN for an empty subset],
+  "questions": [subset sizes]}.
+  """
+  rho = np.asarray(correlations, np.float64)
+  centre = np.asarray(centre_correlations, np.float64)
+  means, sizes = [], []
+  for t in thresholds:
+    keep = (centre <= t) & np.isfinite(rho)
+    sizes.append(int(keep.sum()))
+    means.append(float(rho[keep].mean()) if keep.any() else float("nan"))
+  return {"thresholds": list(thresholds), "mean": means, "questions": sizes}

@@ -21,7 +21,7 @@ from svlr_tf.files import atomic_path
 
 # Outline colours of the top regions, rank 1 first (colour-blind friendly).
 TOP_COLORS = ("#ffd000", "#00c8ff", "#ff5fd2", "#7dff6a", "#ff8c1a")
-DIM_FLOOR = 0.18  # brightness of pixels with no relevance
+DIM_FLOOR = 0.3  # brightness of pixels with no relevance
 
 
 def new_figure(columns: int = 1, rows: int = 1,

@@ -84,3 +84,24 @@ def test_attention_forced_onto_the_asked_object_points_perfectly(tiny_world):
   flat = grounding.world_grounding(lines, boxes, spread)
   assert flat["rank_correlation"]["model"] == pytest.approx(
       flat["rank_correlation"]["uniform"])
+
+
+def test_human_correlations_centre_and_fig7():
+  from svlr_tf.data.boxes import ImageBoxes
+  boxes = ImageBoxes(1, None, 4, 4, np.array([[0.0, 0.0, 2.0, 2.0], [2.0, 2.0, 2.0, 2.0]]))
+  human = np.zeros((2, 2, 2))
+  human[0] = [[1.0, 0.5], [0.5, 0.0]]  # looked at the top left
+  human[1] = [[0.9, 0.2], [0.3, 0.1]]
+  # On a 2 x 2 grid the two boxes are the diagonal cells: the attention's map is
+  # [[0.8, 0], [0, 0.2]]; the score is the mean of its rho with the two maps.
+  rho = grounding.human_correlations(human, boxes, [0.8, 0.2, 0.0])
+  expected = np.mean([grounding.rank_correlation([[0.8, 0], [0, 0.2]], h) for h in human])
+  assert rho == pytest.approx(expected)
+  assert grounding.inter_human_correlation(human) == pytest.approx(
+      grounding.rank_correlation(human[0], human[1]))
+  assert np.isnan(grounding.inter_human_correlation(human[:1]))
+  curve = grounding.fig7_curve([0.1, 0.5, np.nan, 0.9], [0.2, 0.6, 0.1, 1.0],
+                               thresholds=(0.0, 0.2, 0.6, 1.0))
+  assert curve["questions"] == [0, 1, 2, 3]
+  assert np.isnan(curve["mean"][0])
+  assert curve["mean"][1:] == pytest.approx([0.1, 0.3, 0.5])

@@ -66,3 +66,21 @@ def test_heat_map_and_line_chart_render_to_arrays(tmp_path):
   assert array.std() > 0  # something was drawn
   with pytest.raises(ValueError, match="values"):
     draw.heat_map(fig.axes[0], values, ["a"], ["b", "c"])
+
+
+def test_question_figure_and_validation_images(tiny_world, tmp_path):
+  from svlr_tf.viz.attention_figure import Panel, question_figure, validation_images
+  fig = question_figure(None, [[0, 0, 10, 10], [5, 5, 20, 10]], "What color is the dog?",
+                        "brown", [Panel("Joint SVLR", [0.9, 0.1], "brown", True),
+                                  Panel("VQA Only", [0.5, 0.5, 0.0], "white", False)],
+                        image_size=(40, 30), caption="question 1")
+  assert len(fig.axes) == 2
+  assert "Q: What color is the dog?" in fig._suptitle.get_text()
+  assert fig.axes[1].get_title(loc="left").startswith("VQA Only: white")
+  rng = np.random.default_rng(0)
+  attention = rng.dirichlet(np.ones(6), size=5)
+  images = validation_images(tiny_world, "heldout", attention, ["yes"] * 5, max_images=2)
+  assert images.dtype == np.uint8 and images.shape[0] == 2 and images.shape[-1] == 3
+  assert images.shape[1] > 100 and images.shape[2] > 100
+  (tmp_path / "vqa").mkdir()
+  assert validation_images(str(tmp_path), "heldout", attention, ["yes"] * 5) is None

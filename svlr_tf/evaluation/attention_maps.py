@@ -1,0 +1,79 @@
+"""The attention a(R) (Eq. 4) of a trained model over a VQA split.
+
+a(R) depends on the question and on the answer (Eq. 3 pools the nouns and
+adjectives of both), so each question has one attention per choice. We keep two:
+for the correct answer (the question-answer pair, as Table 2 compares) and for
+the predicted answer (what the model looked at when it answered).
+
+  split_attention(trainer, split, question_ids=None) -> SplitAttention
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Optional
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class SplitAttention:
+  """Attention of a model on (some of) a split's questions, in split order.
+
+  Attributes:
+    question_ids: [N] int64.
+    scores: [N, C] float32 answer scores S (Eq. 7).
+    predicted: [N] int, index of the predicted choice (ties broken as in the
+      trainer's accuracy).
+    label: [N] int, index of the correct choice.
+    attention_label: [N, K] float32, a(R) for the correct answer.
+    attention_predicted: [N, K] float32, a(R) for the predicted answer.
+  """
+
+  question_ids: np.ndarray
+  scores: np.ndarray
+  predicted: np.ndarray
+  label: np.ndarray
+  attention_label: np.ndarray
+  attention_predicted: np.ndarray
+
+  def by_question(self, which: str = "label") -> dict:
+    """{question_id: [K] a(R)} for the correct ("label") or "predicted" answer."""
+    att = self.attention_label if which == "label" else self.attention_predicted
+    return {int(q): a for q, a in zip(self.question_ids, att)}
+
+
+def split_attention(trainer, split: str,
+                    question_ids: Optional[Iterable[int]] = None) -> SplitAttention:
+  """Runs a trainer's (restored) model over ``split``; keeps ``question_ids`` only
+  if given (all questions are still scored, in batches)."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from svlr_tf.data import pipeline  # pylint: disable=import-outside-toplevel
+  from svlr_tf.evaluation.multiple_choice import best_choice  # pylint: disable=import-outside-toplevel
+
+  wanted = None if question_ids is None else {int(q) for q in question_ids}
+  fn = tf.function(lambda b: trainer.model.vqa_scores(b, training=False),
+                   reduce_retracing=True)
+  parts = {k: [] for k in ("question_ids", "scores", "label", "attention")}
+  for batch in pipeline.vqa_dataset(trainer.data, trainer.stores["vqa"], split,
+                                    trainer.config.data, training=False, seed=0):
+    keep = batch["valid"].numpy()
+    qids = batch["question_id"].numpy()
+    if wanted is not None:
+      keep = keep & np.isin(qids, list(wanted))
+      if not keep.any():
+        continue
+    scores, attention = fn(batch)
+    parts["question_ids"].append(qids[keep])
+    parts["scores"].append(scores.numpy()[keep])
+    parts["label"].append(batch["label"].numpy()[keep])
+    parts["attention"].append(attention.numpy()[keep])  # [n, C, K]
+  if not parts["scores"]:
+    raise ValueError(f"no questions of split {split!r} selected")
+  qids, scores, label = (np.concatenate(parts[k]) for k in
+                         ("question_ids", "scores", "label"))
+  attention = np.concatenate(parts["attention"])
+  predicted = best_choice(scores)
+  rows = np.arange(len(label))
+  return SplitAttention(qids.astype(np.int64), scores, predicted, label,
+                        attention[rows, label], attention[rows, predicted])
