@@ -18,7 +18,6 @@ runs/table1): finished runs are reused, missing ones are trained first.
 
 from __future__ import annotations
 
-import collections
 import os
 
 import numpy as np
@@ -41,23 +40,6 @@ ROWS = (
 )
 
 
-def pick_questions(records, n: int, seed: int) -> list:
-  """``n`` records across question types: one random question of each type in
-  turn (types by decreasing frequency), seeded."""
-  rng = np.random.default_rng(seed)
-  by_type = collections.defaultdict(list)
-  for r in records:
-    by_type[r["question_type"]].append(r)
-  queues = {t: [qs[i] for i in rng.permutation(len(qs))] for t, qs in by_type.items()}
-  order = sorted(queues, key=lambda t: (-len(by_type[t]), t))
-  picked = []
-  while len(picked) < n and any(queues.values()):
-    for t in order:
-      if queues[t] and len(picked) < n:
-        picked.append(queues[t].pop())
-  return picked
-
-
 def index_markdown(entries, dataset: str) -> str:
   lines = [f"# What the models look at ({dataset})", "",
            "Each picture: the image with its regions shaded by a model's attention "
@@ -76,7 +58,7 @@ def main(argv):
   del argv
   setup = common.start("Attention pictures (Fig. 4 / 6)")
   from svlr_tf.data.boxes import load_boxes
-  from svlr_tf.evaluation.attention_maps import split_attention
+  from svlr_tf.evaluation.attention_maps import pick_questions, split_attention
   from svlr_tf.files import atomic_write_text, iter_jsonl
   from svlr_tf.grid import restore_run
   from svlr_tf.viz import draw

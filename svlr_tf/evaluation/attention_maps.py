@@ -6,10 +6,12 @@ for the correct answer (the question-answer pair, as Table 2 compares) and for
 the predicted answer (what the model looked at when it answered).
 
   split_attention(trainer, split, question_ids=None) -> SplitAttention
+  pick_questions(records, n, seed) -> n records across question types
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from typing import Iterable, Optional
 
@@ -77,3 +79,20 @@ def split_attention(trainer, split: str,
   rows = np.arange(len(label))
   return SplitAttention(qids.astype(np.int64), scores, predicted, label,
                         attention[rows, label], attention[rows, predicted])
+
+
+def pick_questions(records, n: int, seed: int) -> list:
+  """``n`` records across question types: one random question of each type in
+  turn (types by decreasing frequency), seeded."""
+  rng = np.random.default_rng(seed)
+  by_type = collections.defaultdict(list)
+  for r in records:
+    by_type[r["question_type"]].append(r)
+  queues = {t: [qs[i] for i in rng.permutation(len(qs))] for t, qs in by_type.items()}
+  order = sorted(queues, key=lambda t: (-len(by_type[t]), t))
+  picked = []
+  while len(picked) < n and any(queues.values()):
+    for t in order:
+      if queues[t] and len(picked) < n:
+        picked.append(queues[t].pop())
+  return picked

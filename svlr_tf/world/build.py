@@ -35,9 +35,9 @@ from svlr_tf.world import layout, picture, simulate
 from svlr_tf.presets import world_config
 from svlr_tf.world.config import WorldConfig
 
-# 2: region geometry (boxes/*.jsonl) and pictures (images/*.png); features,
-# records and questions are those of version 1.
-GENERATOR_VERSION = 2
+# 2: region geometry (boxes/*.jsonl) and pictures (images/*.png); 3: object names
+# drawn on top in the pictures. Features, records and questions are those of 1.
+GENERATOR_VERSION = 3
 VQA_IMAGE_ID_START = 1_000_000  # VQA (COCO) and Genome image ids never collide
 WORD_VECTORS_NAME = "glove.6B.50d"
 

@@ -2,8 +2,9 @@
 
 Each object instance is a box filled with the colour of its colour attribute
 (light grey when it has none; a second colour is a band across its lower part),
-with its class name (and other attributes, smaller) written in it. Larger
-objects are drawn first so smaller ones stay visible. The background is a pale
+with its class name (and other attributes, smaller) written on a tab in its top
+left corner. Larger objects are drawn first so smaller ones stay visible; the
+names are written after all boxes, so none is hidden. The background is a pale
 tint fixed by the image id. These pictures stand in for the photographs: the
 attention pictures (reproduce.attention) are drawn over them.
 """
@@ -63,19 +64,34 @@ def draw_layout(width: int, height: int, object_boxes: np.ndarray,
   draw = ImageDraw.Draw(image)
   colors = set(color_names)
   areas = [b[2] * b[3] for b in object_boxes]
-  for i in sorted(range(len(object_boxes)), key=lambda k: -areas[k]):
-    x, y, w, h = (float(v) for v in object_boxes[i])
+  order = sorted(range(len(object_boxes)), key=lambda k: -areas[k])
+  fills = []
+  for i in range(len(object_boxes)):
     own = [a for a in object_attributes[i] if a in colors]
-    fill = COLOR_RGB.get(own[0], NO_COLOR) if own else NO_COLOR
+    fills.append((own, COLOR_RGB.get(own[0], NO_COLOR) if own else NO_COLOR))
+  for i in order:
+    x, y, w, h = (float(v) for v in object_boxes[i])
+    own, fill = fills[i]
     draw.rectangle([x, y, x + w - 1, y + h - 1], fill=fill, outline=(20, 20, 20), width=2)
     if len(own) > 1:  # a second colour: a band across the lower part
       second = COLOR_RGB.get(own[1], NO_COLOR)
       draw.rectangle([x + 2, y + 0.7 * h, x + w - 3, y + h - 3], fill=second)
+  # Names last, on a tab of the object's colour, so no object hides another's name.
+  for i in order:
+    x, y, w, h = (float(v) for v in object_boxes[i])
+    own, fill = fills[i]
     ink = _text_color(fill)
-    draw.text((x + 4, y + 3), object_classes[i], fill=ink, font=_font(13))
     rest = [a for a in object_attributes[i] if a not in own[:1]]
+    lines = [(object_classes[i], _font(13))]
     if rest and h > 34:
-      draw.text((x + 4, y + 19), ", ".join(rest), fill=ink, font=_font(10))
+      lines.append((", ".join(rest), _font(10)))
+    top = y + 3
+    for text, font in lines:
+      left, upper, right, lower = draw.textbbox((x + 4, top), text, font=font)
+      draw.rectangle([left - 2, upper - 1, right + 2, lower + 1], fill=fill,
+                     outline=(20, 20, 20))
+      draw.text((x + 4, top), text, fill=ink, font=font)
+      top = lower + 3
   return np.asarray(image)
 
 

@@ -32,7 +32,7 @@ def test_hat_dir_needs_data_dir_one_line_error(tmp_path):
 
 
 def test_pick_questions_spreads_over_types():
-  from reproduce.attention import pick_questions
+  from svlr_tf.evaluation.attention_maps import pick_questions
   records = ([{"question_type": "what color is the", "question_id": i} for i in range(10)]
              + [{"question_type": "how many", "question_id": 100 + i} for i in range(3)]
              + [{"question_type": "is this", "question_id": 200}])

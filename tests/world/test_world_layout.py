@@ -77,14 +77,14 @@ def test_pictures_have_the_layout_and_the_colours(tiny_world):
     with Image.open(entry.file) as im:
       assert im.format == "PNG" and im.size == (entry.width, entry.height)
       pixels = np.asarray(im.convert("RGB"))
-    # The smallest object is drawn last: a pixel near its lower right corner (away
-    # from its text) has its colour.
+    # The smallest object is drawn last (names aside): most of its box has its colour.
     obj = min(entry.objects, key=lambda o: o["box"][2] * o["box"][3])
     colors = [a for a in obj["attributes"] if a in picture.COLOR_RGB]
-    x, y, w, h = obj["box"]
-    if colors and len(colors) == 1 and w > 10 and h > 10:
-      px = pixels[int(y + 0.85 * h), int(x + 0.85 * w)]
-      np.testing.assert_array_equal(px, picture.COLOR_RGB[colors[0]])
+    x, y, w, h = (int(round(v)) for v in obj["box"])
+    if colors and w > 10 and h > 10:
+      inside = pixels[y + 2:y + h - 2, x + 2:x + w - 2].reshape(-1, 3)
+      share = np.mean(np.all(inside == picture.COLOR_RGB[colors[0]], axis=1))
+      assert share > 0.4, (entry.image_id, obj, share)
       checked += 1
   assert checked > 0
 
