@@ -1,7 +1,7 @@
 r"""Performance benchmark at paper scale: training step, input pipeline, memory.
 
-    python -m tools.benchmark [--json out.json] [--small_gb 1 --large_gb 8]
-    python -m tools.benchmark --tiny --json /tmp/b.json     # smoke run, < 30 s
+    python -m tools.benchmark [--out out.json] [--small_gb 1 --large_gb 8]
+    python -m tools.benchmark --tiny --out /tmp/b.json     # smoke run, < 30 s
 
 Measures, in one run, at the ``paper`` preset (svlr_tf/presets.py: 100 regions of
 2048-d per image, 1000 + 1000 classes, M = 200, P = 50 questions x 18 choices,
@@ -36,7 +36,7 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
 
 Targets on the 2-core reference machine: step >= 50% of the matmul roof;
 pipeline >= 150 batches/s; peak memory with the larger store <= 1.2x the
-smaller one. The JSON (``--json``) has the keys ``step_seconds``,
+smaller one. The JSON (``--out``) has the keys ``step_seconds``,
 ``step_gflop``, ``achieved_gflops``, ``matmul_roof_gflops``, ``roof_ratio``,
 ``pipeline_batches_per_s``, ``pipeline_gb_per_s``, ``pipeline_ratio``,
 ``pipeline_roof_batches_per_s``, ``pipeline_roof_ratio``, ``memory_small_mb``,
@@ -74,7 +74,8 @@ from tools.benchmark_data import (  # re-exported: the benchmark's inputs
     warm_page_cache, warm_split_cache, write_synthetic_prepared)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("json", None, "Write the results here (JSON).")
+flags.DEFINE_string("out", None, "Write the results here (JSON); the data tools' convention: --out is what a tool writes.")
+flags.DEFINE_alias("json", "out")
 flags.DEFINE_string("preset", "paper", "Dimensions to benchmark (svlr_tf/presets.py).")
 flags.DEFINE_string("experiment", "joint_svlr", "Experiment (svlr_tf/config.py).")
 flags.DEFINE_bool("tiny", False, "Smoke run: tiny dims, few repeats, small stores.")
@@ -590,9 +591,9 @@ def main(argv):
     return
   results = run(settings, log=logging.info)
   print(summary(results, settings))
-  if FLAGS.json:
+  if FLAGS.out:
     from tools._common import atomic_write_json
-    atomic_write_json(FLAGS.json, results, indent=2)
+    atomic_write_json(FLAGS.out, results, indent=2)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def test_tiny_run_writes_every_key(tmp_path):
   out = tmp_path / "bench.json"
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
   proc = subprocess.run(
-      [sys.executable, "-m", "tools.benchmark", "--tiny", f"--json={out}",
+      [sys.executable, "-m", "tools.benchmark", "--tiny", f"--out={out}",
        f"--tmp_dir={tmp_path}"],
       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
