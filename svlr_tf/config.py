@@ -238,7 +238,7 @@ class ExperimentConfig:
         train=TrainConfig(**d.get("train", {})),
     )
 
-  def describes(self, saved: Dict[str, Any]) -> bool:
+  def describes(self, saved: Dict[str, Any]) -> bool:  # see LEGACY_DEFAULTS
     """Whether ``saved`` (a config.json / results.json "config") is this config.
 
     A field that ``saved`` lacks counts as its default: fields added to the
@@ -248,7 +248,8 @@ class ExperimentConfig:
     it another config.
     """
     try:
-      return ExperimentConfig.from_dict(saved).to_dict() == self.to_dict()
+      return ExperimentConfig.from_dict(with_legacy_defaults(saved)).to_dict() == \
+          self.to_dict()
     except (TypeError, ValueError):
       return False
 
@@ -317,3 +318,21 @@ def experiment_config(name: str,
         f"Unknown experiment {name!r}; expected one of {list(EXPERIMENT_NAMES)}.")
   base = base or ExperimentConfig()
   return base.replace(name=name, **_EXPERIMENTS[name])
+
+
+# Fields added after runs were made whose default is NOT what the code did before
+# they existed: a saved config without them means this value (not the default).
+LEGACY_DEFAULTS: Dict[str, Dict[str, Any]] = {
+    # Eq. 9 for questions without nouns or adjectives; "zero" before it was a field.
+    "model": {"zero_shot_empty_question": "zero"},
+}
+
+
+def with_legacy_defaults(saved: Dict[str, Any]) -> Dict[str, Any]:
+  """A copy of a saved config dict with the LEGACY_DEFAULTS of absent fields."""
+  out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in saved.items()}
+  for section, fields in LEGACY_DEFAULTS.items():
+    if isinstance(out.get(section), dict):
+      for name, value in fields.items():
+        out[section].setdefault(name, value)
+  return out

@@ -41,7 +41,7 @@ import keras
 
 from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
                                  restore_newest_readable)
-from svlr_tf.config import ExperimentConfig
+from svlr_tf.config import ExperimentConfig, with_legacy_defaults
 from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
 from svlr_tf.evaluation import recognition_eval
@@ -65,7 +65,7 @@ def _check_same_run(saved: dict, current: dict, path: str) -> None:
   fields the saved config lacks count as their defaults, see
   ``ExperimentConfig.describes``)."""
   try:
-    saved = ExperimentConfig.from_dict(saved).to_dict()
+    saved = ExperimentConfig.from_dict(with_legacy_defaults(saved)).to_dict()
   except (TypeError, ValueError):
     pass  # unknown fields: compared as they are, so they differ
 
@@ -173,8 +173,10 @@ class Trainer:
       self._restore_best_recognition(restored)
       self.log(f"[{cfg.name}] resumed from {self.manager.directory}/ckpt-{restored} "
                f"at step {restored}")
-    elif cfg.train.init_from:
-      self.initialise_from_run(cfg.train.init_from)
+    else:  # a start from scratch: evaluations of an earlier, deleted run are void
+      self.history.forget_after(0)
+      if cfg.train.init_from:
+        self.initialise_from_run(cfg.train.init_from)
     atomic_write_json(config_path, cfg.to_dict(), indent=2)
     # Where the data is, so svlr_tf.inference.Predictor.from_workdir finds it.
     atomic_write_json(os.path.join(self.workdir, DATA_RECORD),
@@ -306,9 +308,13 @@ class Trainer:
     """validation/attention: the first held-out questions drawn with a(R) of their
     correct answer (svlr_tf.viz); the matrix of a(R) when the data has no boxes."""
     from svlr_tf.viz.attention_figure import validation_images
-    pictures = validation_images(self.data.data_dir, "heldout", attention,
-                                 [p["answer"] for p in predictions],
-                                 model_name=self.config.name)
+    try:
+      pictures = validation_images(self.data.data_dir, "heldout", attention,
+                                   [p["answer"] for p in predictions],
+                                   model_name=self.config.name)
+    except (DataError, OSError, ValueError) as e:  # a picture never stops training
+      self._say(f"attention pictures skipped ({e}); TensorBoard gets the matrix")
+      pictures = None
     if pictures is None:
       tf.summary.image("attention_over_regions", attention_image(attention))
     else:

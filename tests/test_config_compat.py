@@ -25,3 +25,12 @@ def test_unknown_field_or_other_value_is_another_config():
   saved = cfg.to_dict()
   saved["loss"]["alpha_ans"] = 0.5
   assert not cfg.describes(saved)
+
+
+def test_a_field_whose_old_behaviour_is_not_its_default():
+  # Before model.zero_shot_empty_question existed, Eq. 9 used the "zero" reading.
+  saved = ExperimentConfig().to_dict()
+  del saved["model"]["zero_shot_empty_question"]
+  assert not ExperimentConfig().describes(saved)
+  assert ExperimentConfig().replace(
+      model={"zero_shot_empty_question": "zero"}).describes(saved)

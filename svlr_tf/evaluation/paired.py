@@ -29,6 +29,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from svlr_tf.errors import DataError
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
 from svlr_tf.files import iter_jsonl, read_json
 
@@ -81,12 +82,14 @@ def per_question_accuracy(predictions: Mapping[int, str],
     predictions: question id -> predicted answer.
     human_answers: question id -> the 10 human answers.
     question_ids: the order of the output.
-  Raises: KeyError naming a question without prediction or answers.
+  Raises: DataError naming a question without prediction (a reused run made on
+  other data).
   """
   out = np.empty(len(question_ids), np.float64)
   for i, qid in enumerate(question_ids):
     if qid not in predictions:
-      raise KeyError(f"no prediction for question_id {qid}")
+      raise DataError("test predictions", f"no prediction for question_id {qid}: a "
+                      "run was made on other data; use a new --workdir")
     out[i] = answer_accuracy(predictions[qid], human_answers[qid])
   return out
 

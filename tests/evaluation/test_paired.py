@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from svlr_tf.errors import DataError
+
 from svlr_tf.evaluation import paired
 
 
@@ -77,7 +79,7 @@ def test_per_question_accuracy_uses_the_official_metric():
   # "2" by 3 of 10: leave-one-out gives 7 * 1 + 3 * 2/3 over 10 = 0.9;
   # "dog" by 1 of 10: 9 * 1/3 / 10 = 0.3.
   np.testing.assert_allclose(accuracy, [1.0, 0.9, 0.3])
-  with pytest.raises(KeyError, match="question_id 4"):
+  with pytest.raises(DataError, match="question_id 4"):
     paired.per_question_accuracy(predictions, {**humans, 4: ["x"] * 10}, [4])
 
 
