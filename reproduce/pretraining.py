@@ -51,12 +51,10 @@ def accuracy(results: dict, column: str):
 
 def main(argv):
   del argv
+  if FLAGS.experiments:
+    common.fail("--experiments: the ablation compares all of its rows; run them all")
   setup = common.start("Pre-training ablation")
-  from svlr_tf.grid import run_grid
-  grid = run_grid(common.select_rows(ROWS, FLAGS.experiments), range(FLAGS.seeds),
-                  data=setup.data, workdir=FLAGS.runs, preset=FLAGS.preset,
-                  overrides=common.overrides(), strategy=setup.strategy,
-                  log=lambda line: print(line, flush=True))
+  grid = common.run_grid(ROWS, setup, workdir=FLAGS.runs, select=False)
   d = grid.config(ROWS[1].label).data
   test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
                              d.num_choices)

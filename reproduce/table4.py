@@ -53,12 +53,12 @@ def neighbour_words(vectors, words, queries, k):
 
 def main(argv):
   del argv
+  if FLAGS.experiments:
+    common.fail("--experiments: Table 4 reads the Joint SVLR runs only")
   setup = common.start("Table 4")
-  from svlr_tf.grid import restore_run, run_grid
+  from svlr_tf.grid import restore_run
   data = setup.data
-  grid = run_grid([ROW], range(FLAGS.seeds), data=data, workdir=FLAGS.runs,
-                  preset=FLAGS.preset, overrides=common.overrides(),
-                  strategy=setup.strategy, log=lambda line: print(line, flush=True))
+  grid = common.run_grid([ROW], setup, workdir=FLAGS.runs, select=False)
   d = grid.config(ROW.label).data
   train = data.load_vqa("train", d.max_question_words, d.max_answer_words, d.num_choices)
   ids = wn.candidate_word_ids(data, [train])
