@@ -27,6 +27,17 @@ from svlr_tf.model.svlr import masked_average
 _NO_WORD = -1e9
 
 
+def _no_word(dtype):
+  """_NO_WORD, or for float16 (mixed_float16, largest finite 65504) a value that
+  stays finite: -1e9 would become -inf there and -inf - (-inf) a NaN."""
+  return -3e4 if "float16" in str(dtype) and "bfloat16" not in str(dtype) else _NO_WORD
+
+
+def _tiny(dtype):
+  """A positive floor for a sum of weights that float16 can represent."""
+  return 1e-4 if "float16" in str(dtype) and "bfloat16" not in str(dtype) else 1e-30
+
+
 def max_alignment(region_embeddings, word_embeddings, word_mask):
   """max over a word set of f(R)^T g(w), the terms of Eq. 3.
 
@@ -43,7 +54,7 @@ def max_alignment(region_embeddings, word_embeddings, word_mask):
   words = ops.reshape(word_embeddings, (-1, c * l, e))
   scores = ops.matmul(words, ops.transpose(region_embeddings, (0, 2, 1)))
   scores = ops.reshape(scores, (-1, c, l, k))
-  scores = ops.where(word_mask[..., None], scores, _NO_WORD)
+  scores = ops.where(word_mask[..., None], scores, _no_word(scores.dtype))
   return ops.max(scores, axis=2), ops.any(word_mask, axis=-1)
 
 
@@ -85,10 +96,11 @@ def attention_scores(logits, region_mask):
   Returns: [P, C, K], summing to 1 over valid regions (0 if there are none).
   """
   mask = ops.cast(region_mask, "bool")[:, None, :]
-  logits = ops.where(mask, logits, _NO_WORD)
+  logits = ops.where(mask, logits, _no_word(logits.dtype))
   logits = logits - ops.stop_gradient(ops.max(logits, axis=-1, keepdims=True))
   weights = ops.exp(logits) * ops.cast(mask, logits.dtype)
-  return weights / ops.maximum(ops.sum(weights, axis=-1, keepdims=True), 1e-30)
+  return weights / ops.maximum(ops.sum(weights, axis=-1, keepdims=True),
+                               _tiny(weights.dtype))
 
 
 def image_representation(attention, region_class_scores):
