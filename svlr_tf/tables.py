@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -136,7 +137,7 @@ def write_results(workdir: str, name: str, results: dict, markdown: Optional[str
   (default: the Markdown) and the paths written.  Returns the paths."""
   os.makedirs(workdir, exist_ok=True)
   paths = [os.path.join(workdir, f"{name}.json")]
-  atomic_write_text(paths[0], json.dumps(results, indent=2))
+  atomic_write_text(paths[0], json.dumps(_finite(results), indent=2))
   if markdown is not None:
     paths.append(os.path.join(workdir, f"{name}.md"))
     atomic_write_text(paths[1], markdown)
@@ -145,3 +146,14 @@ def write_results(workdir: str, name: str, results: dict, markdown: Optional[str
     log("\n" + shown.rstrip("\n"))
   log("\nwrote " + ", ".join(paths))
   return paths
+
+
+def _finite(value):
+  """``value`` with every NaN / inf float as None (null): standard JSON."""
+  if isinstance(value, float):
+    return value if math.isfinite(value) else None
+  if isinstance(value, dict):
+    return {k: _finite(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_finite(v) for v in value]
+  return value

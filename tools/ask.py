@@ -25,6 +25,7 @@ from typing import List, Optional
 import numpy as np
 from absl import flags
 
+from svlr_tf.errors import DataError
 from tools._common import run_main
 
 FLAGS = flags.FLAGS
@@ -154,7 +155,12 @@ def main(argv):
   predictor = load_predictor(FLAGS.workdir, FLAGS.data_dir, FLAGS.word_vectors, picture)
   for note in predictor.notes:
     print(f"note: {note}")
-  answer = predictor.answer(FLAGS.image, FLAGS.question, FLAGS.choices or None)
+  try:  # a question or choices the model cannot score: one line, not a traceback
+    answer = predictor.answer(FLAGS.image, FLAGS.question, FLAGS.choices or None)
+  except ValueError as e:
+    if isinstance(e, DataError):
+      raise
+    raise DataError(f"--question {FLAGS.question!r}", str(e)) from None
   recognition = (predictor.recognize(answer.regions, FLAGS.words)
                  if FLAGS.words else None)
   print("\n".join(describe(answer, FLAGS.top_answers, FLAGS.top_regions, recognition)))
