@@ -10,12 +10,14 @@ trained again, and an interrupted run resumes from its last checkpoint.  So
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shutil
 from typing import Any, Callable, Mapping, Optional
 
 import tensorflow as tf
 
+from svlr_tf.errors import DataError
 from svlr_tf.config import DATA_FIELDS, ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.presets import preset_config
@@ -89,19 +91,34 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   on the same directory stops with a one-line error naming this one.
   """
   with lock_workdir(workdir, log):  # one process per run directory
-    cached = _finished_run(config, workdir, log, zero_shot, retrain_stale)
+    cached = _finished_run(config, workdir, log, zero_shot, retrain_stale, data)
   if cached is not None:
     return cached
   with lock_workdir(workdir, log):
     return _train_and_test(config, data, workdir, strategy, log, zero_shot)
 
 
-def _finished_run(config, workdir, log, zero_shot, retrain_stale) -> Optional[dict]:
+def data_fingerprint(data: PreparedData) -> dict:
+  """What identifies the prepared data a run was made on: the sha1 of its
+  ``meta.json`` (world config, generator version, part-of-speech backend, sizes)."""
+  path = os.path.join(data.data_dir, "meta.json")
+  with open(path, "rb") as f:
+    return {"meta_sha1": hashlib.sha1(f.read()).hexdigest()}
+
+
+def _finished_run(config, workdir, log, zero_shot, retrain_stale,
+                  data) -> Optional[dict]:
   """The results of a finished run of ``config``, or None (a stale run that is to
-  be retrained is moved aside first)."""
+  be retrained is moved aside first).  A run made on other data is an error
+  (results files from before the fingerprint was recorded are taken as they are)."""
   results_path = os.path.join(workdir, "results.json")
   if os.path.exists(results_path):
     cached = read_json(results_path)
+    made_on = cached.get("data")
+    if made_on and made_on != data_fingerprint(data):
+      raise DataError(results_path, "this run was made on other data (its meta.json "
+                      f"differs from {os.path.join(data.data_dir, 'meta.json')}); use "
+                      "a new --workdir, or delete the run to train it again")
     if config.describes(cached.get("config") or {}) and (
         not zero_shot or "zero_shot_test" in cached):
       stale = stale_reason(cached.get("provenance"))
@@ -142,6 +159,7 @@ def _train_and_test(config, data, workdir, strategy, log, zero_shot) -> dict:
   results["recognition_checkpoint"] = os.path.basename(path)
   results["recognition_test"] = trainer.evaluate_recognition("test", per_class=True)
   results["provenance"] = provenance()
+  results["data"] = data_fingerprint(data)
   summaries.write_results(workdir, results)
   atomic_write_json(results_path, results, indent=2)
   return results

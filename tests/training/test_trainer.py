@@ -130,3 +130,16 @@ def test_best_choice_breaks_exact_ties_at_random_but_reproducibly():
   assert set(pick[2:].tolist()) == {0, 1}          # both tied maxima get picked
   assert 60 < (pick[2:] == 0).sum() < 140
   np.testing.assert_array_equal(pick, best_choice(scores))
+
+
+def test_a_finished_run_made_on_other_data_is_refused(tiny_data, tmp_path):
+  from svlr_tf.errors import DataError
+  cfg = _config(tiny_data, experiment="genome_only", steps=2)
+  res = run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None)
+  assert set(res["data"]) == {"meta_sha1"}
+  path = tmp_path / "results.json"
+  old = json.load(open(path))
+  old["data"]["meta_sha1"] = "0" * 40   # as if the world had been regenerated
+  json.dump(old, open(path, "w"))
+  with pytest.raises(DataError, match="made on other data"):
+    run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None)
