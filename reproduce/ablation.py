@@ -63,12 +63,6 @@ CLAIMS = (
 COLUMNS = ("what color is the", "is the", "what kind of", "how many", "Overall")
 
 
-def accuracy(results: dict, column: str):
-  """A run's VQA test accuracy in one column (Eq. 7)."""
-  ev = results["vqa_test"]
-  return ev["overall"] if column == "Overall" else ev["per_question_type"].get(column)
-
-
 def main(argv):
   del argv
   setup = common.start("Ablation: the two uses of the aligned words")
@@ -86,7 +80,7 @@ def main(argv):
     for row in grid.rows:
       per_seed[row.label] = {
           str(seed): {c: v for c in COLUMNS
-                      if (v := accuracy(results, c)) is not None}
+                      if (v := common.test_accuracy(results, c)) is not None}
           for seed, results in grid.results(row.label).items()}
     accuracies.update(paired.grid_accuracies(grid, questions))
   seeds = list(grids[0].seeds)

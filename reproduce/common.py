@@ -275,3 +275,20 @@ def fail(message: str) -> None:
   sys.stdout.flush()
   print(f"error: {message}", file=sys.stderr, flush=True)
   sys.exit(1)
+
+
+def test_accuracy(results: dict, column: str):
+  """A run's test accuracy in one column: Eq. 7 for VQA runs, Eq. 9 for a run
+  that was scored zero-shot."""
+  ev = results.get("zero_shot_test") or results["vqa_test"]
+  return ev["overall"] if column == "Overall" else ev["per_question_type"].get(column)
+
+
+def test_columns(setup: Setup, config) -> list:
+  """The test split's question types, most frequent first, then "Overall"."""
+  import collections
+  d = config.data
+  test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
+                             d.num_choices)
+  counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
+  return [t for t, _ in counts.most_common()] + ["Overall"]

@@ -21,7 +21,6 @@ Genome-only and Joint SVLR runs are reused); results go to --workdir.
 
 from __future__ import annotations
 
-import collections
 
 from absl import flags
 
@@ -44,25 +43,17 @@ JOINT_ROWS = ROWS[1:]
 PAPER = {"Joint SVLR (from scratch)": 65.3, "Pre-trained, then Joint SVLR": 63.7}
 
 
-def accuracy(results: dict, column: str):
-  ev = results["vqa_test"]
-  return ev["overall"] if column == "Overall" else ev["per_question_type"].get(column)
-
-
 def main(argv):
   del argv
   if FLAGS.experiments:
     common.fail("--experiments: the ablation compares all of its rows; run them all")
   setup = common.start("Pre-training ablation")
   grid = common.run_grid(ROWS, setup, workdir=FLAGS.runs, select=False)
-  d = grid.config(ROWS[1].label).data
-  test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
-                             d.num_choices)
-  counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
-  columns = [t for t, _ in counts.most_common()] + ["Overall"]
+  columns = common.test_columns(setup, grid.config(ROWS[1].label))
   table = Table.from_grid(
       f"Pre-training ablation on {setup.dataset}: official VQA multiple-choice "
-      f"accuracy (%), test split, {over_seeds(grid.seeds)}.", grid, columns, accuracy,
+      f"accuracy (%), test split, {over_seeds(grid.seeds)}.", grid, columns,
+      common.test_accuracy,
       labels=[r.label for r in JOINT_ROWS])
   steps = grid.config(ROWS[1].label).train.steps
   pretrain = {s: r["best_step"] for s, r in grid.results(ROWS[0].label).items()}

@@ -17,7 +17,6 @@ seeds (``svlr_tf.evaluation.paired``).  Writes ``table1.json`` (schema in docs/r
 
 from __future__ import annotations
 
-import collections
 
 from absl import flags
 
@@ -70,12 +69,6 @@ def paired_section(grid, data, title: str):
   return differences, paired.markdown(differences, title)
 
 
-def accuracy(results: dict, column: str):
-  """A run's test accuracy in one column (Eq. 7 for VQA runs, Eq. 9 zero-shot)."""
-  ev = results.get("zero_shot_test") or results["vqa_test"]
-  return ev["overall"] if column == "Overall" else ev["per_question_type"].get(column)
-
-
 def main(argv):
   del argv
   setup = common.start("Table 1")
@@ -83,14 +76,10 @@ def main(argv):
 
   # Columns: the test split's question types, most frequent first, then Overall.
   config = grid.config(grid.rows[0].label)
-  d = config.data
-  test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
-                             d.num_choices)
-  counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
-  columns = [t for t, _ in counts.most_common()] + ["Overall"]
+  columns = common.test_columns(setup, config)
   table = Table.from_grid(
       f"Table 1 on {setup.dataset}: official VQA multiple-choice accuracy (%), "
-      f"test split, {over_seeds(grid.seeds)}.", grid, columns, accuracy)
+      f"test split, {over_seeds(grid.seeds)}.", grid, columns, common.test_accuracy)
 
   chance = [r["chance"] for r in grid.results(grid.rows[0].label).values()]
   chance = round(sum(chance) / len(chance), 2)
