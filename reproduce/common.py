@@ -284,11 +284,12 @@ def test_accuracy(results: dict, column: str):
   return ev["overall"] if column == "Overall" else ev["per_question_type"].get(column)
 
 
-def test_columns(setup: Setup, config) -> list:
-  """The test split's question types, most frequent first, then "Overall"."""
+def test_columns(setup: Setup, config):
+  """(columns, counts): the test split's question types, most frequent first, then
+  "Overall"; and the number of test questions of each type."""
   import collections
   d = config.data
   test = setup.data.load_vqa("test", d.max_question_words, d.max_answer_words,
                              d.num_choices)
   counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
-  return [t for t, _ in counts.most_common()] + ["Overall"]
+  return [t for t, _ in counts.most_common()] + ["Overall"], counts

@@ -49,7 +49,7 @@ def main(argv):
     common.fail("--experiments: the ablation compares all of its rows; run them all")
   setup = common.start("Pre-training ablation")
   grid = common.run_grid(ROWS, setup, workdir=FLAGS.runs, select=False)
-  columns = common.test_columns(setup, grid.config(ROWS[1].label))
+  columns, _ = common.test_columns(setup, grid.config(ROWS[1].label))
   table = Table.from_grid(
       f"Pre-training ablation on {setup.dataset}: official VQA multiple-choice "
       f"accuracy (%), test split, {over_seeds(grid.seeds)}.", grid, columns,

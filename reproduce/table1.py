@@ -76,7 +76,7 @@ def main(argv):
 
   # Columns: the test split's question types, most frequent first, then Overall.
   config = grid.config(grid.rows[0].label)
-  columns = common.test_columns(setup, config)
+  columns, counts = common.test_columns(setup, config)
   table = Table.from_grid(
       f"Table 1 on {setup.dataset}: official VQA multiple-choice accuracy (%), "
       f"test split, {over_seeds(grid.seeds)}.", grid, columns, common.test_accuracy)
