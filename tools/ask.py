@@ -26,7 +26,7 @@ import numpy as np
 from absl import flags
 
 from svlr_tf.errors import DataError
-from tools._common import run_main
+from tools._common import quiet_tensorflow, run_main
 
 FLAGS = flags.FLAGS
 
@@ -147,18 +147,9 @@ def attention_figure(answer, picture: Optional[np.ndarray] = None, top_answers: 
 
 
 
-def _quiet_tensorflow() -> None:
-  """TensorFlow's C++ start-up log and absl INFO lines hidden, as in the reproduce
-  modules; an explicit --verbosity=0 or more shows them."""
-  from absl import logging
-  from svlr_tf.startup import import_tensorflow
-  if not FLAGS["verbosity"].present:
-    logging.set_verbosity(logging.WARNING)
-  import_tensorflow(show_log=FLAGS["verbosity"].present and FLAGS.verbosity >= 0)
-
 def main(argv):
   del argv
-  _quiet_tensorflow()
+  quiet_tensorflow()
   picture = None
   if FLAGS.image and not FLAGS.image.strip().isdigit():
     picture = picture_regions(FLAGS.max_boxes, FLAGS.edge_model, FLAGS.backbone,

@@ -22,24 +22,15 @@ import sys
 
 from absl import flags
 
-from tools._common import run_main
+from tools._common import quiet_tensorflow, run_main
 
 FLAGS = flags.FLAGS
 
 
 
-def _quiet_tensorflow() -> None:
-  """TensorFlow's C++ start-up log and absl INFO lines hidden, as in the reproduce
-  modules; an explicit --verbosity=0 or more shows them."""
-  from absl import logging
-  from svlr_tf.startup import import_tensorflow
-  if not FLAGS["verbosity"].present:
-    logging.set_verbosity(logging.WARNING)
-  import_tensorflow(show_log=FLAGS["verbosity"].present and FLAGS.verbosity >= 0)
-
 def main(argv):
   del argv
-  _quiet_tensorflow()
+  quiet_tensorflow()
   from svlr_tf.inference import Predictor, bundle  # heavy: after flag parsing
   predictor = Predictor.from_workdir(FLAGS.workdir, data_dir=FLAGS.data_dir,
                                      checkpoint=FLAGS.checkpoint)
