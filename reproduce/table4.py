@@ -25,6 +25,7 @@ from absl import flags
 from reproduce import common
 from svlr_tf.evaluation import word_neighbours as wn
 from svlr_tf.grid import Run
+from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/table4")
@@ -88,7 +89,8 @@ def main(argv):
     values = [similarity[n][subset]["mean"] for n in g_names]
     values = [v for v in values if v is not None]
     summary[subset] = {"input": similarity["input"][subset]["mean"],
-                       "g": _mean_std(values) if values else None}
+                       # 4 decimals: 2 would round a 0.004 spread over seeds to 0
+                       "g": mean_std(values, digits=4) if values else None}
   first = g_names[0]
   overlap = np.mean([len(set(neighbours["input"][q]) & set(neighbours[first][q]))
                      / FLAGS.k for q in queries])
@@ -103,14 +105,6 @@ def main(argv):
   }
   text = render(out)
   common.write_results("table4", out, text)
-
-
-def _mean_std(values):
-  """(mean, sample std) to 4 decimals (similarities are in [0, 1]: the percent
-  tables' 2 decimals would round a 0.004 spread to 0)."""
-  arr = np.asarray(values, np.float64)
-  return (round(float(arr.mean()), 4),
-          round(float(arr.std(ddof=1)), 4) if arr.size > 1 else None)
 
 
 def _fmt(x):

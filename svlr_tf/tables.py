@@ -25,11 +25,13 @@ from svlr_tf.files import atomic_write_text
 TERMINAL_COLUMNS = 7
 
 
-def mean_std(values: Sequence[float]) -> Tuple[float, Optional[float]]:
-  """(mean, sample std or None for one value), rounded to 2 decimals."""
+def mean_std(values: Sequence[float], digits: int = 2
+             ) -> Tuple[float, Optional[float]]:
+  """(mean, sample std or None for one value), rounded to ``digits`` decimals
+  (2 for percentages; more for scores in [0, 1])."""
   arr = np.asarray(values, dtype=np.float64)
-  std = round(float(arr.std(ddof=1)), 2) if arr.size > 1 else None
-  return round(float(arr.mean()), 2), std
+  std = round(float(arr.std(ddof=1)), digits) if arr.size > 1 else None
+  return round(float(arr.mean()), digits), std
 
 
 def over_seeds(seeds: Sequence[int]) -> str:

@@ -79,6 +79,23 @@ def _npy_header(rows: int, dim: int) -> bytes:
   return buf.getvalue()
 
 
+
+def _load_checked(path: str, dtype, shape, missing: str, corrupt: str,
+                  found: str) -> np.ndarray:
+  """Memory-maps the .npy at ``path`` (a shard or its boxes), checking that it
+  exists, parses and has ``dtype`` and ``shape``; each failure one DataError."""
+  if not os.path.exists(path):
+    raise DataError(path, missing)
+  try:
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+  except Exception as e:
+    raise DataError(path, f"{corrupt}: {e}") from None
+  if array.dtype != dtype or array.shape != shape:
+    raise DataError(path, f"{found} {array.dtype} {array.shape}, index expects "
+                    f"{np.dtype(dtype).name} {shape}")
+  return array
+
+
 class FeatureStoreWriter:
   """Writes a feature store; a context manager.
 
@@ -405,16 +422,9 @@ class FeatureStore:
 
   def _open_shard(self, i: int) -> np.ndarray:
     path = os.path.join(self.path, shard_name(i))
-    if not os.path.exists(path):
-      raise DataError(path, "missing shard file")
-    try:
-      mm = np.load(path, mmap_mode="r", allow_pickle=False)
-    except Exception as e:
-      raise DataError(path, f"corrupt or truncated shard: {e}") from None
     expected = (int(self._shard_rows[i]), self.dim)
-    if mm.dtype != np.float16 or mm.shape != expected:
-      raise DataError(path, f"shard is {mm.dtype} {mm.shape}, index expects "
-                      f"float16 {expected}")
+    mm = _load_checked(path, np.float16, expected, missing="missing shard file",
+                       corrupt="corrupt or truncated shard", found="shard is")
     size = os.path.getsize(path)
     if size != mm.offset + mm.nbytes:
       raise DataError(path, f"shard file has {size} bytes, expected "
@@ -433,17 +443,10 @@ class FeatureStore:
     return view
 
   def _open_boxes(self, i: int) -> np.ndarray:
-    path = os.path.join(self.path, boxes_name(i))
-    if not os.path.exists(path):
-      raise DataError(path, "missing boxes file of a store with boxes")
-    try:
-      boxes = np.load(path, mmap_mode="r", allow_pickle=False)
-    except Exception as e:
-      raise DataError(path, f"corrupt or truncated boxes file: {e}") from None
-    if boxes.dtype != np.float32 or boxes.shape != (int(self._shard_rows[i]), 4):
-      raise DataError(path, f"boxes are {boxes.dtype} {boxes.shape}, index expects "
-                      f"float32 ({int(self._shard_rows[i])}, 4)")
-    return boxes
+    return _load_checked(os.path.join(self.path, boxes_name(i)), np.float32,
+                         (int(self._shard_rows[i]), 4),
+                         missing="missing boxes file of a store with boxes",
+                         corrupt="corrupt or truncated boxes file", found="boxes are")
 
   # -- lookup ----------------------------------------------------------------
 
