@@ -1,27 +1,13 @@
-"""Sharded, memory-mapped float16 region features addressed by image id.
+"""Reads a feature store: sharded, memory-mapped float16 region features by image id.
 
-Layout of a store directory::
+The format (file names, index, shards) is in svlr_tf/data/store_format.py; the
+writer is :class:`FeatureStoreWriter` (svlr_tf/data/store_writer.py); checking a
+store once before training is svlr_tf/data/store_verification.py.  All public
+names of the three stay importable from here.
 
-  <path>/shard-00000.npy   float16 [rows, dim]  (standard .npy, memory-mapped)
-  <path>/shard-00001.npy   ...
-  <path>/shard-00000.boxes.npy  float32 [rows, 4], optional: the region box of
-                           every row ([x, y, w, h] in pixels of the original
-                           picture, zeros on padded rows), row-aligned with the
-                           features shard
-  <path>/index.npz         image_id -> (shard, start_row, count), per-shard rows
-                           and crc32; with boxes also ``boxes`` = True and
-                           ``image_size`` int32 [n_images, 2] (width, height of the
-                           picture, 0 if unknown); written last (its presence
-                           commits the store)
-
-Boxes live in the store (not in a side file of their own) so that row r of an
-image's features always has its box at row r, whoever wrote the store
-(``tools.extract_features``, ``tools.import_features``, the embedded world).
-
-With ``rows_per_image=K`` every image occupies exactly K rows (zero-padded,
-``count`` = valid rows), so a shard is also a ``[n_images, K, dim]`` array and
-gathering a batch of images is one fancy index per shard (no per-row loop).
-Without it (the Genome store), an image's rows are its annotated regions.
+With ``rows_per_image=K`` a shard is also a ``[n_images, K, dim]`` array and an
+image's rows are contiguous, so gathering a batch of images is one read per
+image (no per-row loop).
 
 Opening reads only the index and the shard headers (O(index), not O(data)); the
 features stay on disk and are paged in on access, so memory does not grow with
@@ -40,301 +26,24 @@ serve ``regions`` (views) and ``verify``.
 from __future__ import annotations
 
 import errno
-import io
 import mmap
 import os
-import re
 import zlib
 from typing import List, Optional, Tuple
 
 import numpy as np
 
 from svlr_tf.data.aligned import aligned_empty, aligned_zeros
+from svlr_tf.data.store_format import (CRC_CHUNK_BYTES, INDEX_NAME, INDEX_VERSION,
+                                       boxes_name, open_boxes, open_shard,
+                                       read_index, shard_name)
+from svlr_tf.data.store_writer import FeatureStoreWriter
 from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_path, atomic_savez
 
-INDEX_NAME = "index.npz"
-INDEX_VERSION = 1
-_SHARD_PATTERN = re.compile(r"^shard-(\d{5,})(\.boxes)?\.npy$")
-# Bytes reserved for the .npy header of a shard being streamed to disk: the
-# header of a 2-D float16 array is 128 bytes for any realistic shape.
-_HEADER_BYTES = 128
-_CRC_CHUNK_BYTES = 64 << 20
+__all__ = ["FeatureStore", "FeatureStoreWriter", "INDEX_NAME", "INDEX_VERSION",
+           "boxes_name", "shard_name"]
+
 _HAS_PREADV = hasattr(os, "preadv")
-
-
-def shard_name(index: int) -> str:
-  return f"shard-{index:05d}.npy"
-
-
-def boxes_name(index: int) -> str:
-  return f"shard-{index:05d}.boxes.npy"
-
-
-def _npy_header(rows: int, dim: int) -> bytes:
-  buf = io.BytesIO()
-  np.lib.format.write_array_header_1_0(
-      buf, {"descr": np.dtype(np.float16).str, "fortran_order": False,
-            "shape": (int(rows), int(dim))})
-  return buf.getvalue()
-
-
-
-def _load_checked(path: str, dtype, shape, missing: str, corrupt: str,
-                  found: str) -> np.ndarray:
-  """Memory-maps the .npy at ``path`` (a shard or its boxes), checking that it
-  exists, parses and has ``dtype`` and ``shape``; each failure one DataError."""
-  if not os.path.exists(path):
-    raise DataError(path, missing)
-  try:
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
-  except Exception as e:
-    raise DataError(path, f"{corrupt}: {e}") from None
-  if array.dtype != dtype or array.shape != shape:
-    raise DataError(path, f"{found} {array.dtype} {array.shape}, index expects "
-                    f"{np.dtype(dtype).name} {shape}")
-  return array
-
-
-class FeatureStoreWriter:
-  """Writes a feature store; a context manager.
-
-  Shards are streamed to a temporary name and renamed into place when full;
-  the index is written last, atomically, on a clean exit.  If the ``with``
-  block raises, no index is written, so the partial store is never visible
-  (opening it raises a ``DataError``).
-
-  Args:
-    path: the store directory (created).
-    dim: feature width D.
-    rows_per_image: K to pad every image to exactly K rows, or None for a
-      variable number of rows per image.
-    shard_rows: rows per shard (rounded down to a multiple of K, at least K).
-      The default is ~512 MB shards at D = 2048.
-    append: add images to an existing store instead of replacing it.
-    with_boxes: the store keeps a box per row (``add(..., boxes=...)`` then
-      requires them).
-
-  Example:
-    with FeatureStoreWriter(path, dim=2048, rows_per_image=100,
-                            with_boxes=True) as w:
-      w.add(image_id, features, boxes, image_size=(640, 480))  # [n, 2048], [n, 4]
-  """
-
-  def __init__(self, path: str, dim: int, rows_per_image: Optional[int] = None,
-               shard_rows: int = 131072, append: bool = False,
-               with_boxes: bool = False):
-    if dim <= 0:
-      raise ValueError(f"dim must be positive, got {dim}.")
-    if rows_per_image is not None and rows_per_image <= 0:
-      raise ValueError(f"rows_per_image must be positive or None, got {rows_per_image}.")
-    if shard_rows <= 0:
-      raise ValueError(f"shard_rows must be positive, got {shard_rows}.")
-    self.path = os.fspath(path)
-    self.dim = int(dim)
-    self.rows_per_image = None if rows_per_image is None else int(rows_per_image)
-    if self.rows_per_image:
-      shard_rows = max(self.rows_per_image,
-                       shard_rows // self.rows_per_image * self.rows_per_image)
-    self.shard_rows = int(shard_rows)
-    self.append = append
-    self.with_boxes = bool(with_boxes)
-
-    self._image_ids: List[int] = []
-    self._shard: List[int] = []
-    self._start: List[int] = []
-    self._count: List[int] = []
-    self._seen = set()
-    self._shard_sizes: List[int] = []
-    self._shard_crcs: List[int] = []
-    self._image_sizes: List[Tuple[int, int]] = []
-    self._boxes: List[np.ndarray] = []  # the current shard's boxes
-    self._file = None
-    self._tmp_name = None
-    self._rows_in_shard = 0
-    self._crc = 0
-    self._closed = False
-    self._open_dir()
-
-  # -- setup -----------------------------------------------------------------
-
-  def _open_dir(self) -> None:
-    os.makedirs(self.path, exist_ok=True)
-    index_path = os.path.join(self.path, INDEX_NAME)
-    if self.append and os.path.exists(index_path):
-      old = FeatureStore(self.path)
-      if (old.dim, old.rows_per_image, old.has_boxes) != (
-          self.dim, self.rows_per_image, self.with_boxes):
-        raise DataError(index_path,
-                        f"cannot append dim={self.dim}, rows_per_image="
-                        f"{self.rows_per_image}, boxes={self.with_boxes} to a store "
-                        f"with dim={old.dim}, rows_per_image={old.rows_per_image}, "
-                        f"boxes={old.has_boxes}")
-      self._image_ids = old.image_ids.tolist()
-      self._shard = old._shard.tolist()
-      self._start = old._start.tolist()
-      self._count = old._count.tolist()
-      self._seen = set(self._image_ids)
-      self._shard_sizes = old._shard_rows.tolist()
-      self._shard_crcs = old._shard_crc.tolist()
-      if old.has_boxes:
-        self._image_sizes = [tuple(s) for s in old._image_size.tolist()]
-      old.close()
-      return
-    # Replacing: hide the old store first (index gone), then drop its shards.
-    if os.path.exists(index_path):
-      os.remove(index_path)
-    for name in os.listdir(self.path):
-      if _SHARD_PATTERN.match(name) or name.startswith(".shard-"):
-        os.remove(os.path.join(self.path, name))
-
-  # -- writing ---------------------------------------------------------------
-
-  def __enter__(self) -> "FeatureStoreWriter":
-    return self
-
-  def __exit__(self, exc_type, exc, tb) -> None:
-    if exc_type is None:
-      self.close()
-    else:
-      self.abort()
-
-  def add(self, image_id: int, features: np.ndarray,
-          boxes: Optional[np.ndarray] = None,
-          image_size: Optional[Tuple[int, int]] = None) -> None:
-    """Adds the [n, dim] region features of one image.
-
-    With ``with_boxes``: ``boxes`` [n, 4] ([x, y, w, h], pixels) and optionally
-    ``image_size`` (width, height) of the picture.
-
-    Raises:
-      DataError: duplicate image id, wrong shape, more than K rows, NaN / inf,
-        boxes missing or of the wrong shape.
-    """
-    if self._closed:
-      raise ValueError("FeatureStoreWriter is closed.")
-    image_id = int(image_id)
-    if image_id in self._seen:
-      raise DataError(self.path, f"duplicate image id {image_id}")
-    features = np.asarray(features)
-    if features.ndim != 2 or features.shape[1] != self.dim:
-      raise DataError(self.path, f"image {image_id}: features have shape "
-                      f"{features.shape}, expected [n, {self.dim}]")
-    n = features.shape[0]
-    if self.rows_per_image is not None and n > self.rows_per_image:
-      raise DataError(self.path, f"image {image_id}: {n} rows > rows_per_image="
-                      f"{self.rows_per_image}")
-    rows = features.astype(np.float16)
-    if not (np.all(np.isfinite(features)) and np.all(np.isfinite(rows))):
-      raise DataError(self.path, f"image {image_id}: features contain NaN or inf "
-                      "(or overflow float16)")
-    if self.with_boxes:
-      if boxes is None:
-        raise DataError(self.path, f"image {image_id}: no boxes for a store with boxes")
-      boxes = np.asarray(boxes, np.float32).reshape(-1, 4) if np.size(boxes) else (
-          np.zeros((0, 4), np.float32))
-      if boxes.shape[0] != n or not np.all(np.isfinite(boxes)):
-        raise DataError(self.path, f"image {image_id}: boxes have shape "
-                        f"{boxes.shape} (or NaN), expected [{n}, 4]")
-    elif boxes is not None:
-      raise ValueError("boxes given to a FeatureStoreWriter without with_boxes=True.")
-    if self.rows_per_image is not None and n < self.rows_per_image:
-      rows = np.concatenate(
-          [rows, np.zeros((self.rows_per_image - n, self.dim), np.float16)])
-    width = rows.shape[0]
-    if self._file is not None and self._rows_in_shard + width > self.shard_rows:
-      self._finish_shard()
-    if self._file is None:
-      self._start_shard()
-    if self.with_boxes:
-      self._boxes.append(boxes)
-      if width > n:
-        self._boxes.append(np.zeros((width - n, 4), np.float32))
-      w_h = (0, 0) if image_size is None else tuple(int(v) for v in image_size)
-      self._image_sizes.append(w_h)
-    data = np.ascontiguousarray(rows).tobytes()
-    self._file.write(data)
-    self._crc = zlib.crc32(data, self._crc)
-    self._seen.add(image_id)
-    self._image_ids.append(image_id)
-    self._shard.append(len(self._shard_sizes))
-    self._start.append(self._rows_in_shard)
-    self._count.append(n)
-    self._rows_in_shard += width
-
-  def _start_shard(self) -> None:
-    name = shard_name(len(self._shard_sizes))
-    self._tmp_name = os.path.join(self.path, f".{name}.tmp{os.getpid()}")
-    self._file = open(self._tmp_name, "wb")
-    self._file.write(b"\0" * _HEADER_BYTES)
-    self._rows_in_shard = 0
-    self._crc = 0
-    self._boxes = []
-
-  def _finish_shard(self) -> None:
-    header = _npy_header(self._rows_in_shard, self.dim)
-    final = os.path.join(self.path, shard_name(len(self._shard_sizes)))
-    if len(header) == _HEADER_BYTES:
-      self._file.seek(0)
-      self._file.write(header)
-      self._file.flush()
-      os.fsync(self._file.fileno())
-      self._file.close()
-    else:  # unusual shape: rewrite with the right header length
-      self._file.close()
-      with open(self._tmp_name, "rb") as src, open(self._tmp_name + "b", "wb") as dst:
-        src.seek(_HEADER_BYTES)
-        dst.write(header)
-        while chunk := src.read(_CRC_CHUNK_BYTES):
-          dst.write(chunk)
-      os.replace(self._tmp_name + "b", self._tmp_name)
-    if self.with_boxes:  # before the features shard: a shard is never boxless
-      boxes = (np.concatenate(self._boxes) if self._boxes
-               else np.zeros((0, 4), np.float32))
-      assert boxes.shape[0] == self._rows_in_shard, (boxes.shape, self._rows_in_shard)
-      with atomic_path(os.path.join(self.path, boxes_name(len(self._shard_sizes)))
-                       ) as tmp:
-        with open(tmp, "wb") as f:
-          np.save(f, boxes, allow_pickle=False)
-      self._boxes = []
-    os.replace(self._tmp_name, final)
-    self._shard_sizes.append(self._rows_in_shard)
-    self._shard_crcs.append(self._crc)
-    self._file = None
-    self._tmp_name = None
-
-  def close(self) -> None:
-    """Finishes the last shard and writes the index (commits the store)."""
-    if self._closed:
-      return
-    if self._file is not None:
-      self._finish_shard()
-    atomic_savez(os.path.join(self.path, INDEX_NAME), dict(
-        version=np.int64(INDEX_VERSION),
-        dim=np.int64(self.dim),
-        rows_per_image=np.int64(-1 if self.rows_per_image is None else self.rows_per_image),
-        image_ids=np.asarray(self._image_ids, np.int64),
-        shard=np.asarray(self._shard, np.int32),
-        start=np.asarray(self._start, np.int64),
-        count=np.asarray(self._count, np.int32),
-        shard_rows=np.asarray(self._shard_sizes, np.int64),
-        shard_crc32=np.asarray(self._shard_crcs, np.uint32),
-        **({"boxes": np.bool_(True),
-            "image_size": np.asarray(self._image_sizes, np.int32).reshape(-1, 2)}
-           if self.with_boxes else {})), fsync=True)
-    self._closed = True
-
-  def abort(self) -> None:
-    """Drops the shard being written; writes no index."""
-    if self._file is not None:
-      self._file.close()
-      if self._tmp_name and os.path.exists(self._tmp_name):
-        os.remove(self._tmp_name)
-      self._file = None
-    self._closed = True
-
-  def __len__(self) -> int:
-    return len(self._image_ids)
 
 
 class FeatureStore:
@@ -361,74 +70,32 @@ class FeatureStore:
     self._fds: List[int] = []
     self._data_offset: List[int] = []  # bytes of .npy header before the rows
     self._closed = False
-    index_path = os.path.join(self.path, INDEX_NAME)
-    if not os.path.isdir(self.path):
-      raise DataError(self.path, "feature store directory does not exist")
-    if not os.path.exists(index_path):
-      raise DataError(index_path, "missing feature store index (store incomplete "
-                      "or not written)")
-    try:
-      with np.load(index_path, allow_pickle=False) as z:
-        index = {k: z[k] for k in z.files}
-    except Exception as e:  # zipfile / format errors of many kinds
-      raise DataError(index_path, f"cannot read index: {e}") from None
-    required = ("version", "dim", "rows_per_image", "image_ids", "shard", "start",
-                "count", "shard_rows", "shard_crc32")
-    missing = [k for k in required if k not in index]
-    if missing:
-      raise DataError(index_path, f"index is missing {missing}")
-    if int(index["version"]) != INDEX_VERSION:
-      raise DataError(index_path, f"unsupported index version {int(index['version'])}")
-    self.dim = int(index["dim"])
-    k = int(index["rows_per_image"])
-    self.rows_per_image = None if k < 0 else k
-    self.image_ids = index["image_ids"].astype(np.int64)
-    self._shard = index["shard"].astype(np.int32)
-    self._start = index["start"].astype(np.int64)
-    self._count = index["count"].astype(np.int32)
-    self._shard_rows = index["shard_rows"].astype(np.int64)
-    self._shard_crc = index["shard_crc32"].astype(np.uint32)
-    self.has_boxes = bool(index.get("boxes", False))
-    n = len(self.image_ids)
-    if self.has_boxes:
-      self._image_size = np.asarray(index.get("image_size", np.zeros((0, 2))),
-                                    np.int32)
-      if self._image_size.shape != (n, 2):
-        raise DataError(index_path, f"image_size has shape {self._image_size.shape}, "
-                        f"expected [{n}, 2]")
-    if not (len(self._shard) == len(self._start) == len(self._count) == n):
-      raise DataError(index_path, "index arrays have different lengths")
-    if len(self._shard_crc) != len(self._shard_rows):
-      raise DataError(index_path, "index shard arrays have different lengths")
+    index = read_index(self.path)
+    self._index = index
+    self.dim = index.dim
+    self.rows_per_image = index.rows_per_image
+    self.image_ids = index.image_ids
+    self._shard, self._start, self._count = index.shard, index.start, index.count
+    self._shard_rows, self._shard_crc = index.shard_rows, index.shard_crc
+    self.has_boxes = index.has_boxes
+    self._image_size = index.image_size
     # Sorted ids for vectorized lookup (np.searchsorted): compact, no dict.
     self._order = np.argsort(self.image_ids, kind="stable")
     self._sorted_ids = self.image_ids[self._order]
-    if n > 1 and np.any(self._sorted_ids[1:] == self._sorted_ids[:-1]):
-      raise DataError(index_path, "duplicate image ids in index")
-    if n and (self._shard.min() < 0 or self._shard.max() >= len(self._shard_rows)):
-      raise DataError(index_path, "index refers to a missing shard")
-    width = self._count if self.rows_per_image is None else self.rows_per_image
-    if n and np.any(self._start + width > self._shard_rows[self._shard]):
-      raise DataError(index_path, "index rows exceed shard sizes")
     try:
       self._shards = [self._open_shard(i) for i in range(len(self._shard_rows))]
-      self._box_shards = ([self._open_boxes(i) for i in range(len(self._shard_rows))]
+      self._box_shards = ([open_boxes(self.path, index, i)
+                           for i in range(len(self._shard_rows))]
                           if self.has_boxes else [])
     except BaseException:
       self.close()
       raise
     self.nbytes = int(sum(s.nbytes for s in self._shards))
-    self._max_count = int(self._count.max()) if n else 0
+    self._max_count = int(self._count.max()) if len(self.image_ids) else 0
 
   def _open_shard(self, i: int) -> np.ndarray:
+    mm = open_shard(self.path, self._index, i)
     path = os.path.join(self.path, shard_name(i))
-    expected = (int(self._shard_rows[i]), self.dim)
-    mm = _load_checked(path, np.float16, expected, missing="missing shard file",
-                       corrupt="corrupt or truncated shard", found="shard is")
-    size = os.path.getsize(path)
-    if size != mm.offset + mm.nbytes:
-      raise DataError(path, f"shard file has {size} bytes, expected "
-                      f"{mm.offset + mm.nbytes} (truncated or corrupt)")
     self._fds.append(os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)))
     self._data_offset.append(int(mm.offset))
     # The mmap object itself, for madvise (np.memmap keeps it as ``_mmap``).
@@ -438,15 +105,9 @@ class FeatureStore:
     # base): results of np.take are then ordinary arrays.
     view = mm.view(np.ndarray)
     if self.rows_per_image:
-      view = view.reshape(expected[0] // self.rows_per_image, self.rows_per_image,
+      view = view.reshape(mm.shape[0] // self.rows_per_image, self.rows_per_image,
                           self.dim)
     return view
-
-  def _open_boxes(self, i: int) -> np.ndarray:
-    return _load_checked(os.path.join(self.path, boxes_name(i)), np.float32,
-                         (int(self._shard_rows[i]), 4),
-                         missing="missing boxes file of a store with boxes",
-                         corrupt="corrupt or truncated boxes file", found="boxes are")
 
   # -- lookup ----------------------------------------------------------------
 
@@ -644,7 +305,7 @@ class FeatureStore:
       path = os.path.join(self.path, shard_name(i))
       flat = np.asarray(mm).reshape(-1)
       crc, bad = 0, None
-      chunk = _CRC_CHUNK_BYTES // 2
+      chunk = CRC_CHUNK_BYTES // 2
       for a in range(0, flat.size, chunk):
         part = flat[a:a + chunk]
         crc = zlib.crc32(part.view(np.uint8), crc)

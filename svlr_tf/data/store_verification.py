@@ -22,7 +22,8 @@ import json
 import os
 from typing import Callable, List, Optional
 
-from svlr_tf.data.feature_store import INDEX_NAME, FeatureStore, shard_name
+from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.store_format import INDEX_NAME, shard_name
 from svlr_tf.files import atomic_write_json
 
 VERIFIED_NAME = "verified.json"
