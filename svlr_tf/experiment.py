@@ -26,7 +26,7 @@ from svlr_tf.provenance import provenance, stale_reason
 from svlr_tf.task import data_dims
 from svlr_tf.trainer import Trainer
 from svlr_tf.workdir import lock_workdir
-from svlr_tf import summaries
+from svlr_tf import resources, summaries
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
@@ -94,7 +94,8 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
     cached = _finished_run(config, workdir, log, zero_shot, retrain_stale, data)
   if cached is not None:
     return cached
-  with lock_workdir(workdir, log):
+  # The run's traced steps are released with it (svlr_tf/resources.py).
+  with lock_workdir(workdir, log), resources.released_gradient_registrations():
     return _train_and_test(config, data, workdir, strategy, log, zero_shot)
 
 

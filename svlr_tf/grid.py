@@ -22,6 +22,7 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from svlr_tf.config import ExperimentConfig
+from svlr_tf import resources
 from svlr_tf.files import read_json
 
 # TensorFlow is imported when a grid runs, not when a reproduce module declares
@@ -146,11 +147,16 @@ def run_grid(rows: Sequence[Run], seeds: Sequence[int], *, data: "PreparedData",
       log(f"== run {index}/{total}: {row.label} (seed {seed}) -> {path} "
           f"[elapsed {_duration(time.time() - t0)}{eta}]")
       start = time.time()
+      exact_peak = resources.reset_peak_rss()
       result = run_experiment(cfg, data, path, strategy=strategy, log=log,
                               zero_shot=row.zero_shot, retrain_stale=retrain_stale)
       if not result.get("reused"):
         trained_seconds += time.time() - start
         trained += 1
+        peak = resources.memory_status()["VmHWM"]
+        log(f"== run {index}/{total} done in {_duration(time.time() - start)}; peak "
+            f"resident memory {peak / 1024:.2f} GB"
+            + ("" if exact_peak else " (of the whole process so far)"))
       by_run[(row.label, seed)] = result
       configs[(row.label, seed)] = cfg
   log(f"== {total} run(s) done in {_duration(time.time() - t0)} "

@@ -21,6 +21,8 @@ def test_run_grid_trains_rows_x_seeds_once_and_reuses_them(tiny_data, tmp_path):
   grid = run_grid(rows, [0], data=tiny_data, workdir=str(tmp_path), preset="tiny",
                   steps=2, log=lines.append)
   assert any("run 2/2: Genome, alpha 0.5 (seed 0)" in l for l in lines)
+  done = [l for l in lines if "done in" in l and "peak resident memory" in l]
+  assert len(done) == 2 and float(done[0].split("memory ")[1].split()[0]) > 0.05
   assert grid.config("Genome, alpha 0.5").loss.alpha_obj == 0.5
   assert grid.config("Genome").loss.alpha_obj == 1.0
   run = grid.run_dir("Genome, alpha 0.5", 0)
