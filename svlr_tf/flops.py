@@ -1,4 +1,4 @@
-"""Analytic FLOP count of one training step (for ``tools/benchmark.py``).
+"""Analytic FLOP count of one training step (for ``tools/benchmark/``).
 
 Counts every matrix multiplication of the forward pass of ``SVLRModel`` on one
 training batch (``docs/architecture.md``, "Batches"), as multiply-adds (MACs):

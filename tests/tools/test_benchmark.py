@@ -1,4 +1,4 @@
-"""tools/benchmark.py and svlr_tf/flops.py: FLOP formula and the results' keys.
+"""tools/benchmark/ and svlr_tf/flops.py: FLOP formula and the results' keys.
 
 Timings are never asserted (the machine is shared); only the formula, the
 synthetic data and the shape of the results.
