@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from typing import Dict
 
 from svlr_tf.config import ExperimentConfig
+from svlr_tf.resources import memory_status, reset_peak_rss
 from tools.benchmark.common import Settings, sig
 from tools.benchmark.data import prepared_config, store_bytes
 from tools.benchmark.step import build_model, make_train_step
@@ -24,37 +24,11 @@ MEMORY_MODEL = dict(embedding_dim=32, word_hidden_dim=32, region_hidden_dim=64,
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def memory_status() -> Dict[str, float]:
-  """Peak and current resident memory of this process, MB."""
-  out = {}
-  try:
-    with open("/proc/self/status") as f:
-      for line in f:
-        key, _, value = line.partition(":")
-        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
-          out[key] = int(value.split()[0]) / 1024.0
-  except OSError:
-    pass
-  if "VmHWM" not in out:  # ru_maxrss is in KB on Linux
-    out["VmHWM"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-  return out
-
-
 def memory_config(data_dir: str, preset_config_: ExperimentConfig) -> ExperimentConfig:
   """Paper data dims and class counts of the prepared data, a small model."""
   config = prepared_config(preset_config_, data_dir)
   return config.replace(model=dict(MEMORY_MODEL,
                                    word_vector_dim=config.model.word_vector_dim))
-
-
-def _reset_peak_rss() -> bool:
-  """Resets VmHWM to the current RSS (Linux >= 4.0); False if not possible."""
-  try:
-    with open("/proc/self/clear_refs", "w") as f:
-      f.write("5")
-    return True
-  except OSError:
-    return False
 
 
 def run_memory_child(data_dir: str, config: ExperimentConfig, steps: int,
@@ -76,7 +50,7 @@ def run_memory_child(data_dir: str, config: ExperimentConfig, steps: int,
   step = make_train_step(task, model, optimizer, jit_compile=jit_compile)
   dataset = task.build_inputs(data, stores, seed=0)
   setup = memory_status()
-  reset = _reset_peak_rss()
+  reset = reset_peak_rss()
   loss = float("nan")
   for batch in dataset.take(steps):
     loss = float(step(batch)["loss_total"].numpy())
