@@ -41,7 +41,7 @@ from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import recognition_scores
 from svlr_tf.model.svlr import masked_average
 from svlr_tf.task import SVLRTask
-from svlr_tf.world.simulate import question_type_of
+from svlr_tf.world.questions import question_type_of
 
 CHECKPOINTS = {"selection": "best", "recognition": "best_recognition"}
 NO_QUESTION_TYPE = "none of the above"

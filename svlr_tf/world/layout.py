@@ -15,7 +15,7 @@ region, consistent with what the region's features show:
 VQA image: its first object instance is the image's main object (what "what is
 this?" asks about), larger and near the centre, as in photographs.
 
-Layouts are drawn from their own random generator (``build._rng(seed, 5)`` for
+Layouts are drawn from their own random generator (``simulate.stage_rng(seed, 5)`` for
 VQA, ``6`` for Genome), after the features: adding them changed no feature,
 record or question of the world.
 
@@ -188,12 +188,12 @@ def image_layout(num_objects: int, objects: Sequence[int], partners: Sequence[in
 
 
 def vqa_layout(img, rng) -> Layout:
-  """Layout of a ``simulate.VQAImage`` (regions = its K proposals)."""
+  """Layout of an ``images.VQAImage`` (regions = its K proposals)."""
   return image_layout(len(img.instances), img.proposal_owner, img.partners, img.mixes,
                       rng, main=True)
 
 
 def genome_layout(img, rng) -> Layout:
-  """Layout of a ``simulate.GenomeImage`` (region r shows instance r)."""
+  """Layout of an ``images.GenomeImage`` (region r shows instance r)."""
   n = len(img.objects)
   return image_layout(n, list(range(n)), img.partners, img.mixes, rng, main=False)

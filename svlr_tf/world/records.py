@@ -1,0 +1,50 @@
+"""The world's prepared records: recognition regions (Genome) and VQA questions,
+with their text fields from :mod:`svlr_tf.text`, as for real data."""
+
+from __future__ import annotations
+
+from typing import Dict, List
+
+from svlr_tf import text
+from svlr_tf.world.images import GenomeImage, VQAImage
+
+
+def recognition_records(images: List[GenomeImage]) -> List[Dict]:
+  return [{"image_id": img.image_id, "region": r, "objects": names,
+           "attributes": img.attributes[r]}
+          for img in images for r, names in enumerate(img.objects)]
+
+
+def vqa_records(images: List[VQAImage]) -> List[Dict]:
+  """Prepared VQA records; text fields from svlr_tf.text (as for real data)."""
+  out = []
+  for img in images:
+    for k, q in enumerate(img.questions):
+      qt = text.analyze_question(q["question"])
+      answers = [text.analyze_answer(c) for c in q["choices"]]
+      out.append({
+          "question_id": img.image_id * 10 + k, "image_id": img.image_id,
+          "question": q["question"], "question_type": q["question_type"],
+          "answer_type": q["answer_type"], "choices": list(q["choices"]),
+          "answer": q["answer"], "label": int(q["label"]), "answers": list(q["answers"]),
+          "question_bins": qt.bins, "question_nouns": qt.nouns,
+          "question_adjectives": qt.adjectives,
+          "choice_words": [a.tokens for a in answers],
+          "choice_nouns": [a.nouns for a in answers],
+          "choice_adjectives": [a.adjectives for a in answers]})
+  return out
+
+
+
+def record_words(rec: Dict) -> set:
+  """Every word of a prepared VQA record (its question bins, nouns, adjectives and
+  choices)."""
+  words = set()
+  for b in rec["question_bins"]:
+    words.update(b)
+  words.update(rec["question_nouns"])
+  words.update(rec["question_adjectives"])
+  for field in ("choice_words", "choice_nouns", "choice_adjectives"):
+    for ws in rec[field]:
+      words.update(ws)
+  return words
