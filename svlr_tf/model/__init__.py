@@ -1,6 +1,7 @@
 """The SVLR model (Sec. 3-4): SVLR module, recognition, VQA, zero-shot, joint."""
 
-from svlr_tf.model.joint import LOSS_NAMES, SVLRModel, joint_loss
+from svlr_tf.model.joint import SVLRModel
+from svlr_tf.model.joint_loss import LOSS_NAMES, joint_loss
 from svlr_tf.model.optimizer import (build_optimizer, learning_rate_schedule,
                                      weight_decay_loss)
 from svlr_tf.model.recognition import (ClassVectors, attribute_loss,

@@ -7,66 +7,33 @@ builds the Joint Multitask baseline of Sec. 5.2 instead, and
 ``ModelConfig.attention_words`` / ``image_class_vectors`` the two ablation
 variants of ``reproduce.ablation``.
 
-(Over 400 lines: this file is only the wiring of the tasks and variants into one
-Keras model; every equation lives in recognition.py, vqa.py or zero_shot.py.)
+This file is the wiring of the tasks and variants into one Keras model; every
+equation lives in recognition.py, vqa.py, zero_shot.py or joint_loss.py, and
+the grounding that Eq. 3-9 share in grounding.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Union
 
 import keras
 import numpy as np
 from keras import ops
 
 from svlr_tf.config import LossConfig, ModelConfig
+from svlr_tf.model.grounding import ground_words
+from svlr_tf.model.joint_loss import LOSS_NAMES, as_loss_config, joint_loss
 from svlr_tf.model.recognition import (ClassVectors, attribute_loss,
                                        class_embeddings, object_margin_loss,
                                        recognition_scores)
-from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding, embed_word_ids
+from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding
 from svlr_tf.model.vqa import (BimodalScorer, answer_margin_loss,
-                               answer_representation, attention_logits,
-                               attention_scores, image_representation,
-                               max_alignment, pool_alignments,
+                               answer_representation, image_representation,
                                question_representation)
 from svlr_tf.model.zero_shot import EMPTY_QUESTION_READINGS
 from svlr_tf.model.zero_shot import zero_shot_scores as _zero_shot_scores
 
-LOSS_NAMES = ("loss_obj", "loss_atr", "loss_ans", "loss_total")
-
-
-def joint_loss(losses: Mapping[str, object],
-               loss_config: Union[LossConfig, Mapping]) -> object:
-  """L = alpha_ans L_ans + alpha_obj L_obj + alpha_atr L_atr, Eq. 10.
-
-  A task whose alpha is 0 is left out (its loss may be absent). Weight decay
-  is not included: the trainer adds ``weight_decay_loss``.
-
-  Args:
-    losses: {"loss_ans", "loss_obj", "loss_atr"} scalars.
-    loss_config: ``LossConfig`` (or its dict) with the alphas.
-  Returns: scalar.
-  Raises: ValueError if a task with alpha > 0 has no loss.
-  """
-  config = _loss_config(loss_config)
-  total = ops.convert_to_tensor(0.0)
-  for name, alpha in (("loss_ans", config.alpha_ans),
-                      ("loss_obj", config.alpha_obj),
-                      ("loss_atr", config.alpha_atr)):
-    if alpha == 0:
-      continue
-    if losses.get(name) is None:
-      raise ValueError(f"{name} is weighted by {alpha} in Eq. 10 but its "
-                       "task has no batch.")
-    total = total + alpha * ops.cast(losses[name], "float32")
-  return total
-
-
-def _loss_config(loss_config) -> LossConfig:
-  if isinstance(loss_config, LossConfig):
-    return loss_config
-  return LossConfig(**dict(loss_config))
+__all__ = ["LOSS_NAMES", "SVLRModel", "joint_loss"]
 
 
 def _model_config(model_config) -> ModelConfig:
@@ -224,61 +191,12 @@ class SVLRModel(keras.Model):
 
   def _ground(self, vqa, training, extra_ids=(), word_vectors=None,
               attention_words=None):
-    """Regions, word alignments and attention shared by Eq. 3-9.
-
-    ``word_vectors``: optional [V', d] pretrained vectors that the batch's word
-    ids index instead of the model's own table (open vocabulary, Sec. 3.2.1:
-    g applies to any word with a vector). ``attention_words`` embeds the nouns /
-    adjectives of Eq. 3 (default g); ``extra_ids`` are always embedded with g.
-    """
-    region_mask = ops.cast(vqa["region_mask"], "bool")
-    norm_mask = region_mask
-    if "valid" in vqa:
-      norm_mask = ops.logical_and(
-          region_mask, ops.cast(vqa["valid"], "bool")[:, None])
-    features = vqa["image_features"]
-    # Once per image: [P, K, E], shared by all C choices.
-    object_regions = self.object_embedding(features, training=training,
-                                           mask=norm_mask)
-    attribute_regions = self.attribute_embedding(features, training=training,
-                                                 mask=norm_mask)
-    id_names = ("question_nouns", "question_adjectives", "choice_nouns",
-                "choice_adjectives")
-    ids = [vqa[name] for name in id_names]
-    extra = list(extra_ids)
-
-    def embed(layer, id_list):
-      if not id_list:
-        return []
-      if word_vectors is None:
-        return embed_word_ids(layer, id_list)
-      return [layer.embed_vectors(ops.take(word_vectors, ops.cast(i, "int32"),
-                                           axis=0)) for i in id_list]
-
-    if attention_words is None or attention_words is self.word_embedding:
-      embedded = embed(self.word_embedding, ids + extra)
-      embedded, extra_embeddings = embedded[:4], embedded[4:]
-    else:
-      embedded = embed(attention_words, ids)
-      extra_embeddings = embed(self.word_embedding, extra)
-    question_nouns, question_adjectives = ids[0][:, None], ids[1][:, None]
-    question_nouns = max_alignment(object_regions, embedded[0][:, None],
-                                   ops.not_equal(question_nouns, 0))
-    question_adjectives = max_alignment(attribute_regions, embedded[1][:, None],
-                                        ops.not_equal(question_adjectives, 0))
-    answer_nouns = max_alignment(object_regions, embedded[2],
-                                 ops.not_equal(ids[2], 0))
-    answer_adjectives = max_alignment(attribute_regions, embedded[3],
-                                      ops.not_equal(ids[3], 0))
-    logits = attention_logits(pool_alignments(question_nouns, answer_nouns),
-                              pool_alignments(question_adjectives,
-                                              answer_adjectives))
-    return dict(
-        object_regions=object_regions, attribute_regions=attribute_regions,
-        question_alignment=(question_nouns, question_adjectives),
-        answer_alignment=(answer_nouns, answer_adjectives),
-        attention=attention_scores(logits, region_mask),
-        extra_embeddings=extra_embeddings)
+    """Regions, word alignments and attention shared by Eq. 3-9
+    (``grounding.ground_words`` with this model's f_o, f_a and g)."""
+    return ground_words(vqa, self.object_embedding, self.attribute_embedding,
+                        self.word_embedding, training=training,
+                        extra_ids=extra_ids, word_vectors=word_vectors,
+                        attention_words=attention_words)
 
   def attention_words(self):
     """The word embedding of the attention of Eq. 3: g, or the VQA-only one."""
@@ -358,7 +276,7 @@ class SVLRModel(keras.Model):
       task without a batch reports 0 (allowed only when its alphas are 0).
       ``loss_total`` excludes weight decay.
     """
-    config = _loss_config(loss_config or LossConfig())
+    config = as_loss_config(loss_config or LossConfig())
     class_vectors = self.class_vectors()
     zero = ops.convert_to_tensor(0.0)
     losses = {"loss_obj": None, "loss_atr": None, "loss_ans": None}
