@@ -36,7 +36,7 @@ import tensorflow as tf
 import svlr_tf
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json, read_json
+from svlr_tf.files import atomic_write_json, current_umask, read_json
 from svlr_tf.inference.vocabulary import load_pretrained
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import class_embeddings, recognition_scores
@@ -60,19 +60,13 @@ def export_bundle(predictor, model_dir: str) -> str:
   os.makedirs(parent, exist_ok=True)
   tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
   try:
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide it from others
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide it from others
     _write(predictor, tmp)
     os.replace(tmp, model_dir)
   except BaseException:
     shutil.rmtree(tmp, ignore_errors=True)
     raise
   return model_dir
-
-
-def _umask() -> int:
-  mask = os.umask(0o022)
-  os.umask(mask)
-  return mask
 
 
 def _write(predictor, directory: str) -> None:

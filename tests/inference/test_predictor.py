@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -140,6 +141,10 @@ def test_a_picture_for_simulated_data_is_a_one_line_error(predictor, tmp_path):
 def test_export_reloads_in_a_fresh_process_with_the_same_scores(
     predictor, tiny_data, tmp_path):
   out = bundle.export_bundle(predictor, str(tmp_path / "model"))
+  mask = os.umask(0o022)
+  os.umask(mask)
+  # The directory gets the umask's permissions, not mkdtemp's 0700.
+  assert stat.S_IMODE(os.stat(out).st_mode) == 0o777 & ~mask
   assert bundle.check_saved_model(predictor, out) < 1e-5
   assert sorted(os.listdir(out)) == ["answers.json", "classes.json", "config.json",
                                      "meta.json", "model.keras", "saved_model",
