@@ -31,7 +31,7 @@ import tensorflow as tf
 from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.boxes import boxes_paths, load_boxes
-from svlr_tf.data.prepared import PreparedData, class_name_words
+from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
 from svlr_tf.errors import DataError
 from svlr_tf.files import read_json
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
@@ -309,7 +309,7 @@ class Predictor:
     ids = np.stack([self.vocabulary.ids(p, width) for p in phrases])
     vectors = np.take(self.vocabulary.table(), ids, axis=0)        # [W, L, d]
     g = np.asarray(model.word_embedding.embed_vectors(vectors))   # [W, L, E]
-    g = masked_average(g, ids != 0)                                  # [W, E]
+    g = masked_average(g, ids != PAD_ID)                             # [W, E]
     object_scores = recognition_scores(
         model.object_embedding(regions.features, training=False), g)
     attribute_scores = recognition_scores(

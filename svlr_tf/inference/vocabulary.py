@@ -24,9 +24,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from svlr_tf import word_vectors as wv
+from svlr_tf.data.prepared.layout import PAD_ID
 from svlr_tf.errors import DataError
 
-PAD_ID = 0
 # Names under which the GloVe registry package appears in meta.json.
 _GLOVE_NAMES = (wv.GLOVE_PACKAGE_NAME, "glove.6B.50d")
 
@@ -105,8 +105,8 @@ class OpenVocabulary:
     return i
 
   def ids(self, words: Sequence[str], length: int) -> np.ndarray:
-    """int32 [length]: ids of ``words`` (truncated), 0-padded."""
-    out = np.zeros(length, np.int32)
+    """int32 [length]: ids of ``words`` (truncated), padded with ``PAD_ID``."""
+    out = np.full(length, PAD_ID, np.int32)
     for j, w in enumerate(list(words)[:length]):
       out[j] = self.word_id(w)
     return out
