@@ -24,6 +24,8 @@ import time
 
 from absl import app, flags
 
+from svlr_tf.grid import format_duration
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("runs_root", "runs", "Root of the modules' work directories.")
 flags.DEFINE_list("modules", None, "Run only these modules (default: all available).")
@@ -43,11 +45,6 @@ MODULES = (
     ("fig5", "table1", None),         # reuses Table 1's Genome-only runs
     ("ablation", "ablation", "table1"),  # reuses Table 1's joint rows
 )
-
-
-def _duration(seconds: float) -> str:
-  seconds = int(round(seconds))
-  return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def available(name: str) -> bool:
@@ -85,13 +82,13 @@ def main(argv):
       timings[name] = None
       continue
     args = command(name)
-    print(f"== reproduce.{name} [{_duration(time.time() - t0)} elapsed]: "
+    print(f"== reproduce.{name} [{format_duration(time.time() - t0)} elapsed]: "
           f"{' '.join(args[1:])}", flush=True)
     start = time.time()
     status = subprocess.call(args)
     timings[name] = round(time.time() - start, 1)
     print(f"== reproduce.{name}: {'done' if status == 0 else f'FAILED ({status})'} in "
-          f"{_duration(timings[name])}", flush=True)
+          f"{format_duration(timings[name])}", flush=True)
     if status != 0:
       failed.append(name)
   total = round(time.time() - t0, 1)
@@ -100,8 +97,8 @@ def main(argv):
   atomic_write_json(os.path.join(FLAGS.runs_root, "all.json"),
                     {"seconds": timings, "total_seconds": total, "failed": failed,
                      "preset": FLAGS.preset}, indent=2)
-  print(f"\nreproduce.all: {_duration(total)} in total; " + ", ".join(
-      f"{m} {_duration(s)}" for m, s in timings.items() if s is not None))
+  print(f"\nreproduce.all: {format_duration(total)} in total; " + ", ".join(
+      f"{m} {format_duration(s)}" for m, s in timings.items() if s is not None))
   if failed:
     print(f"failed: {', '.join(failed)}", file=sys.stderr)
     sys.exit(1)

@@ -61,7 +61,8 @@ def _merge(*overrides) -> Dict[str, Dict[str, Any]]:
   return merged
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+  """A wall time for progress lines: "45s", "3m05s", "1h02m"."""
   seconds = int(round(seconds))
   if seconds < 60:
     return f"{seconds}s"
@@ -143,9 +144,9 @@ def run_grid(rows: Sequence[Run], seeds: Sequence[int], *, data: "PreparedData",
       path = run_dir(workdir, row, seed)
       remaining = total - index + 1
       eta = ("" if not trained else
-             f", eta {_duration(trained_seconds / trained * remaining)}")
+             f", eta {format_duration(trained_seconds / trained * remaining)}")
       log(f"== run {index}/{total}: {row.label} (seed {seed}) -> {path} "
-          f"[elapsed {_duration(time.time() - t0)}{eta}]")
+          f"[elapsed {format_duration(time.time() - t0)}{eta}]")
       start = time.time()
       exact_peak = resources.reset_peak_rss()
       result = run_experiment(cfg, data, path, strategy=strategy, log=log,
@@ -154,12 +155,12 @@ def run_grid(rows: Sequence[Run], seeds: Sequence[int], *, data: "PreparedData",
         trained_seconds += time.time() - start
         trained += 1
         peak = resources.memory_status()["VmHWM"]
-        log(f"== run {index}/{total} done in {_duration(time.time() - start)}; peak "
+        log(f"== run {index}/{total} done in {format_duration(time.time() - start)}; peak "
             f"resident memory {peak / 1024:.2f} GB"
             + ("" if exact_peak else " (of the whole process so far)"))
       by_run[(row.label, seed)] = result
       configs[(row.label, seed)] = cfg
-  log(f"== {total} run(s) done in {_duration(time.time() - t0)} "
+  log(f"== {total} run(s) done in {format_duration(time.time() - t0)} "
       f"({total - trained} reused)")
   return GridResults(rows=list(rows), seeds=seeds, workdir=workdir, by_run=by_run,
                      configs=configs)

@@ -7,10 +7,16 @@ import sys
 
 import pytest
 
-from svlr_tf.grid import Run, restore_run, run_grid
+from svlr_tf.grid import Run, format_duration, restore_run, run_grid
 from svlr_tf.tables import Table, mean_std
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_format_duration_of_the_progress_lines():
+  # One format for run_grid's and reproduce.all's progress lines.
+  assert [format_duration(s) for s in (0.4, 45, 59.6, 185, 3599, 3725)] == [
+      "0s", "45s", "1m00s", "3m05s", "59m59s", "1h02m"]
 
 
 def test_run_grid_trains_rows_x_seeds_once_and_reuses_them(tiny_data, tmp_path):
@@ -46,6 +52,11 @@ def test_run_grid_trains_rows_x_seeds_once_and_reuses_them(tiny_data, tmp_path):
 def test_table_mean_std_json_markdown_and_terminal_text():
   assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
   assert mean_std([4.0]) == (4.0, None)
+  # Table 2's reading: undefined scores left out, std 0.0 for one seed.
+  table2 = dict(digits=3, finite_only=True, one_value_std=0.0)
+  assert mean_std([0.1234, float("nan"), None, 0.2345], **table2) == (0.179, 0.079)
+  assert mean_std([0.5, float("inf")], **table2) == (0.5, 0.0)
+  assert mean_std([None, float("nan")], **table2) == (None, None)
   columns = [f"type {i}" for i in range(9)] + ["Overall"]
   per_seed = {"A": {"0": {c: 10.0 for c in columns}, "1": {c: 12.0 for c in columns}},
               "B": {"0": {"type 0": 5.0, "Overall": 6.0},
