@@ -34,6 +34,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.grid import Run
+from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/table1")
@@ -82,12 +83,10 @@ def hat_questions(data):
   return maps, {q: boxes[image_of[q]] for q in kept}, len(files) - len(kept)
 
 
-def mean_std(values):
-  """(mean, std over seeds) of finite values, 3 decimals; (None, None) if none."""
-  v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
-  if not v.size:
-    return None, None
-  return round(float(v.mean()), 3), round(float(v.std(ddof=1)) if v.size > 1 else 0.0, 3)
+def seed_mean_std(values):
+  """(mean, std over seeds) of the finite values, 3 decimals; (None, None) if
+  none; std 0.0 for one seed."""
+  return mean_std(values, digits=3, finite_only=True, one_value_std=0.0)
 
 
 def cell(pair) -> str:
@@ -99,7 +98,7 @@ def world_table(scores, seeds, dataset) -> dict:
   first = next(iter(next(iter(scores.values())).values()))
   rows = {}
   for label, by_seed in scores.items():
-    rows[label] = {m: mean_std([s[m]["model"] for s in by_seed.values()])
+    rows[label] = {m: seed_mean_std([s[m]["model"] for s in by_seed.values()])
                    for m in ("pointing", "rank_correlation")}
   for name, key in (("Uniform a(R) over regions", "uniform"), ("Centre Gaussian", "centre")):
     rows[name] = {m: (round(first[m][key], 3), 0.0) for m in ("pointing", "rank_correlation")}
@@ -125,7 +124,7 @@ def world_table(scores, seeds, dataset) -> dict:
 def real_table(correlations, human, seeds, dataset) -> dict:
   """Table 2 on VQA-HAT from {row: {seed: [per-question rho]}} and the human maps."""
   from svlr_tf.evaluation import grounding
-  rows = {label: {"rank_correlation": mean_std(
+  rows = {label: {"rank_correlation": seed_mean_std(
       [float(np.nanmean(v)) for v in by_seed.values()])}
           for label, by_seed in correlations.items()}
   centre = [grounding.centre_correlation(m) for m in human.values()]

@@ -25,12 +25,23 @@ from svlr_tf.files import atomic_write_text
 TERMINAL_COLUMNS = 7
 
 
-def mean_std(values: Sequence[float], digits: int = 2
-             ) -> Tuple[float, Optional[float]]:
-  """(mean, sample std or None for one value), rounded to ``digits`` decimals
-  (2 for percentages; more for scores in [0, 1])."""
+def mean_std(values: Sequence[Optional[float]], digits: int = 2,
+             finite_only: bool = False, one_value_std: Optional[float] = None
+             ) -> Tuple[Optional[float], Optional[float]]:
+  """(mean, sample std), rounded to ``digits`` decimals (2 for percentages; more
+  for scores in [0, 1]).
+
+  With one value the std is ``one_value_std`` (None: no std; 0.0 where a table
+  shows "± 0.000" for every row). ``finite_only`` leaves out None, NaN and
+  infinite values first (a score that is undefined for some seed) and gives
+  (None, None) when none is left.
+  """
+  if finite_only:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+      return None, None
   arr = np.asarray(values, dtype=np.float64)
-  std = round(float(arr.std(ddof=1)), digits) if arr.size > 1 else None
+  std = round(float(arr.std(ddof=1)), digits) if arr.size > 1 else one_value_std
   return round(float(arr.mean()), digits), std
 
 
