@@ -75,13 +75,11 @@ def check_test_split(data, cfg_data, split: str):
 def predictions(trainer, data, split, test):
   """Official results of the trainer's restored model on ``split``: [{"question_id",
   "answer"}], the best-scoring choice (Eq. 7) of each question."""
-  from svlr_tf.evaluation.multiple_choice import best_choice
+  from svlr_tf.evaluation.multiple_choice import best_choice, chosen_answers
   scores, _ = trainer.task.vqa_split_scores(
       trainer.task.eval_functions(trainer.model)["vqa"], data, trainer.stores["vqa"],
       split)
-  pick = best_choice(scores)
-  return [{"question_id": int(q), "answer": str(c[p])}
-          for q, c, p in zip(test.question_ids, test.choices, pick)]
+  return chosen_answers(test, best_choice(scores))
 
 
 def main(argv):

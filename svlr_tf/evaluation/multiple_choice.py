@@ -53,6 +53,13 @@ def best_choice(scores: np.ndarray, seed: int = 0) -> np.ndarray:
   return pick
 
 
+def chosen_answers(split, pick: np.ndarray) -> list:
+  """Official results format [{"question_id", "answer"}]: choice ``pick[i]`` of
+  question i of ``split`` (a ``VQASplit``: question_ids, choices)."""
+  return [{"question_id": int(q), "answer": str(c[p])}
+          for q, c, p in zip(split.question_ids, split.choices, pick)]
+
+
 class VQAScorer:
   """Official VQA accuracy of every choice of every question of a split, cached.
 
@@ -82,13 +89,11 @@ class VQAScorer:
       return out
 
     qtypes = np.asarray(a.question_type_names)[a.question_type]
-    predictions = [{"question_id": int(q), "answer": str(c[p])}
-                   for q, c, p in zip(a.question_ids, a.choices, pick)]
     return VQAEvaluation(
         overall=round(100.0 * float(acc.mean()), 2),
         per_question_type=grouped(qtypes),
         per_answer_type=grouped(np.asarray(a.answer_type_names)[a.answer_type]),
-        predictions=predictions)
+        predictions=chosen_answers(a, pick))
 
   def chance(self) -> float:
     """Expected official accuracy of a uniformly random choice, percent."""
