@@ -103,13 +103,8 @@ def overrides() -> Dict[str, Dict[str, Any]]:
 
 def setup_devices() -> None:
   """Checks cheap arguments before TensorFlow starts, then sets up devices."""
-  from absl import logging
-  from svlr_tf.startup import import_tensorflow
-  # An explicit --verbosity=0 (INFO) or more shows TensorFlow's start-up log.
-  show_tf_log = FLAGS["verbosity"].present and FLAGS.verbosity >= 0
-  if not FLAGS["verbosity"].present:
-    logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines drown progress
-  import_tensorflow(show_log=show_tf_log)
+  from svlr_tf.startup import quiet_tensorflow
+  quiet_tensorflow()  # an explicit --verbosity=0 or more shows its start-up log
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
     split_cpu(FLAGS.cpu_devices)

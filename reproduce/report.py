@@ -31,6 +31,8 @@ def main(argv):
   if not os.path.isdir(FLAGS.runs_root):
     print(f"error: {FLAGS.runs_root}: no such directory", file=sys.stderr)
     sys.exit(1)
+  from svlr_tf.startup import quiet_tensorflow
+  quiet_tensorflow()  # TensorBoard's event reader imports it
   out = FLAGS.out or os.path.join(FLAGS.runs_root, "report")
   try:
     index, images = build_report(FLAGS.runs_root, out)

@@ -103,3 +103,20 @@ def test_report_finds_results_written_in_table1s_directory(tmp_path):
   assert "44.00 ± 0.50 -> 45.00 ± 0.50" in text
   assert "`python -m reproduce.fig5`" not in text.split("## Table 1")[0]
   assert sum("curves_" in p for p in images) == 1  # table1/ drawn once
+
+
+def test_reproduce_report_prints_one_line_without_tensorflows_start_up_log(tmp_path):
+  """As the other entry points: TensorFlow (imported by TensorBoard's event reader)
+  starts without its C++ start-up log."""
+  import subprocess
+  import sys
+  root = str(tmp_path / "runs")
+  fake_runs(root)
+  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  proc = subprocess.run([sys.executable, "-m", "reproduce.report", "--runs_root", root],
+                        cwd=tmp_path, env=dict(env, PYTHONPATH=repo),
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.startswith("wrote ") and len(proc.stdout.splitlines()) == 1
+  assert proc.stderr == "", proc.stderr

@@ -204,14 +204,3 @@ def atomic_write_lines_text(path: str, lines: Iterable[str]) -> None:
   with atomic_path(path) as tmp:
     with open(tmp, "w", encoding="utf-8") as f:
       f.writelines(line + "\n" for line in lines)
-
-
-def quiet_tensorflow() -> None:
-  """TensorFlow's C++ start-up log and absl INFO lines hidden, as in the reproduce
-  modules; an explicit --verbosity=0 or more shows them.  Call after flag parsing."""
-  from absl import flags, logging
-  from svlr_tf.startup import import_tensorflow
-  verbosity = flags.FLAGS["verbosity"]
-  if not verbosity.present:
-    logging.set_verbosity(logging.WARNING)
-  import_tensorflow(show_log=verbosity.present and verbosity.value >= 0)

@@ -26,7 +26,8 @@ import numpy as np
 from absl import flags
 
 from svlr_tf.errors import DataError
-from tools._common import quiet_tensorflow, run_main
+from svlr_tf.startup import quiet_tensorflow
+from tools._common import run_main
 
 FLAGS = flags.FLAGS
 

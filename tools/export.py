@@ -22,7 +22,8 @@ import sys
 
 from absl import flags
 
-from tools._common import quiet_tensorflow, run_main
+from svlr_tf.startup import quiet_tensorflow
+from tools._common import run_main
 
 FLAGS = flags.FLAGS
 
