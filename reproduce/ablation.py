@@ -69,11 +69,12 @@ def main(argv):
   rows = common.select_rows(TABLE1_ROWS + VARIANT_ROWS, FLAGS.experiments)
   # Table 1's rows from Table 1's workdir (same preset, steps and overrides, so
   # the same configs: its finished runs are reused), the variants from ours.
-  grids = [common.run_grid(part, setup, workdir=workdir, select=False)
-           for part, workdir in (([r for r in rows if r in TABLE1_ROWS],
-                                  FLAGS.runs),
-                                 ([r for r in rows if r in VARIANT_ROWS],
-                                  FLAGS.workdir)) if part]
+  parts = [(part, workdir) for part, workdir in (
+      ([r for r in rows if r in TABLE1_ROWS], FLAGS.runs),
+      ([r for r in rows if r in VARIANT_ROWS], FLAGS.workdir)) if part]
+  grids = [common.run_grid(part, setup, workdir=workdir, select=False,
+                           last=i == len(parts) - 1)
+           for i, (part, workdir) in enumerate(parts)]
   questions = paired.TestQuestions.from_data(setup.data.data_dir)
   per_seed, accuracies = {}, {}
   for grid in grids:

@@ -9,7 +9,12 @@ A reproduce module declares its rows (``svlr_tf.grid.Run``), then::
 Flags of every module: --preset, --workdir, --data_dir, --seeds, --steps,
 --experiments (a subset of the rows), --config.<section>.<field>=value (any
 ``ExperimentConfig`` field that is not the data's, for every row), --mixed_precision,
---jit_compile, --retrain_stale, --strategy, --deterministic, --cpu_devices.
+--jit_compile, --retrain_stale, --strategy, --collective_timeout, --deterministic,
+--cpu_devices.
+
+Several machines (``--strategy multiworker``, docs/multiworker.md): every worker runs
+the same command with its own ``TF_CONFIG`` and the same shared ``--workdir``; the
+chief writes everything, the others train with it and exit 0 after the last grid.
 """
 
 from __future__ import annotations
@@ -74,6 +79,12 @@ def define_common_flags(default_workdir: str) -> None:
   flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multiworker"],
                     "tf.distribute strategy: auto = MirroredStrategy when several GPUs "
                     "are visible.")
+  flags.DEFINE_float("collective_timeout", 1800.0,
+                     "--strategy multiworker: seconds a collective may wait for the other "
+                     "workers before failing (they wait for the chief's held-out "
+                     "evaluation: keep it longer than that); 0: no limit. A killed "
+                     "worker is found sooner (TensorFlow's heartbeats, about 20 s).",
+                     lower_bound=0)
   flags.DEFINE_bool("deterministic", False,
                     "Enable TensorFlow op determinism (bit-exact reruns and resumes; "
                     "slower).")
@@ -127,11 +138,27 @@ def resolve_data(preset: str, data_dir):
 Setup = collections.namedtuple("Setup", "data strategy dataset")
 
 
+def worker_role():
+  """This process's part (svlr_tf.distribute.WorkerRole): from TF_CONFIG under
+  --strategy multiworker (read before TensorFlow starts), else the only process."""
+  from svlr_tf import distribute
+  if FLAGS.strategy != "multiworker":
+    return distribute.SINGLE_PROCESS
+  try:
+    return distribute.role_from_tf_config()
+  except ValueError as e:
+    fail(str(e))
+
+
 def _lock_workdir_until_exit() -> None:
   """One entry point per --workdir at a time (the lock ends with the process);
-  stale temporaries of an interrupted run are removed once it is held."""
+  stale temporaries of an interrupted run are removed once it is held.  A
+  multi-worker run's workers other than the chief share the chief's --workdir
+  and lock it as themselves (svlr_tf.workdir)."""
   from svlr_tf.workdir import lock_workdir
-  lock = lock_workdir(FLAGS.workdir, log=lambda line: print(line, flush=True))
+  role = worker_role()
+  lock = lock_workdir(FLAGS.workdir, log=lambda line: print(line, flush=True),
+                      worker="" if role.is_chief else role.name)
   lock.__enter__()
   _held_locks.append(lock)
 
@@ -169,22 +196,28 @@ def start(title: str) -> Setup:
          "see docs/real_data.md)")
   if not FLAGS.workdir:
     fail("--workdir is empty")
+  if FLAGS.strategy == "multiworker" and FLAGS.retrain_stale:
+    fail("--retrain_stale moves run directories: use it without --strategy "
+         "multiworker (or delete the stale runs)")
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
-  data = resolve_data(FLAGS.preset, FLAGS.data_dir)
+  data = _resolve_data_as_worker()
   check_data(data, preset_config(FLAGS.preset).replace(**overrides()).data)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
-  strategy = get_strategy(FLAGS.strategy)
+  strategy = get_strategy(FLAGS.strategy, collective_timeout=FLAGS.collective_timeout)
   from svlr_tf.presets import word_vector_warning
   warning = word_vector_warning(FLAGS.preset, int(data.word_vectors.shape[1]))
   if warning:  # loud: on both streams, before any training
     print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     print(warning, flush=True)
   given = overrides()
+  role = worker_role()
+  cluster = (f" on {role.num_workers} worker(s), this is {role.task}"
+             + (" (chief)" if role.is_chief else "") if role.task else "")
   print(f"{title} on {dataset}; {FLAGS.seeds} seed(s); workdir {FLAGS.workdir}; "
-        f"{strategy.num_replicas_in_sync} replica(s)"
+        f"{strategy.num_replicas_in_sync} replica(s){cluster}"
         + (f"; overrides {given}" if given else ""), flush=True)
   return Setup(data, strategy, dataset)
 
@@ -202,22 +235,45 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
 
 
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
-             select: bool = True):
+             select: bool = True, last: bool = True):
   """``svlr_tf.grid.run_grid`` over the rows selected by --experiments (all of
   ``rows`` with ``select=False``) and the seeds, preset, overrides and workdir
-  (unless ``workdir`` is given) of the flags."""
+  (unless ``workdir`` is given) of the flags.
+
+  A multi-worker run's workers other than the chief exit 0 after the ``last``
+  grid of the module: the chief evaluates and writes the tables."""
   from svlr_tf.grid import run_grid as grid
   try:
-    return grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
-                range(FLAGS.seeds), data=setup.data,
-                workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
-                overrides=overrides(), strategy=setup.strategy,
-                log=lambda line: print(line, flush=True),
-                retrain_stale=FLAGS.retrain_stale)
+    result = grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
+                  range(FLAGS.seeds), data=setup.data,
+                  workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
+                  overrides=overrides(), strategy=setup.strategy,
+                  log=lambda line: print(line, flush=True),
+                  retrain_stale=FLAGS.retrain_stale)
   except ValueError as e:  # e.g. an override the cadence rule refuses
     if isinstance(e, DataError):
       raise
     fail(str(e))
+  role = worker_role()
+  if last and not role.is_chief:
+    print(f"{role.task}: training done; the chief writes the results", flush=True)
+    sys.exit(0)
+  return result
+
+
+def _resolve_data_as_worker():
+  """resolve_data; a worker other than the chief waits (up to 30 minutes) while
+  another process generates the embedded world."""
+  import time
+  from svlr_tf.workdir import DirectoryInUse
+  deadline = time.time() + (0 if worker_role().is_chief else 1800)
+  while True:
+    try:
+      return resolve_data(FLAGS.preset, FLAGS.data_dir)
+    except DirectoryInUse:
+      if time.time() > deadline:
+        raise
+      time.sleep(2)
 
 
 def write_results(name: str, results: dict, markdown: Optional[str] = None,

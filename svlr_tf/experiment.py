@@ -20,6 +20,7 @@ import tensorflow as tf
 from svlr_tf.errors import DataError
 from svlr_tf.config import DATA_FIELDS, ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
+from svlr_tf.distribute import worker_role
 from svlr_tf.presets import preset_config
 from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.provenance import provenance, stale_reason
@@ -90,6 +91,9 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   The run holds the lock of ``workdir`` (``svlr_tf.workdir``): a second process
   on the same directory stops with a one-line error naming this one.
   """
+  role = worker_role(strategy or tf.distribute.get_strategy())
+  if not role.is_chief:  # another worker of a multi-worker run: trains, writes nothing
+    return _train_as_worker(config, data, workdir, strategy, log, zero_shot, role)
   with lock_workdir(workdir, log):  # one process per run directory
     cached = _finished_run(config, workdir, log, zero_shot, retrain_stale, data)
   if cached is not None:
@@ -97,6 +101,20 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   # The run's traced steps are released with it (svlr_tf/resources.py).
   with lock_workdir(workdir, log), resources.released_gradient_registrations():
     return _train_and_test(config, data, workdir, strategy, log, zero_shot)
+
+
+def _train_as_worker(config, data, workdir, strategy, log, zero_shot, role) -> dict:
+  """A worker other than the chief (docs/multiworker.md): it reads the run's state
+  from the shared ``workdir`` (a finished run is skipped, as by the chief), trains
+  with the others and returns {"experiment", "seed", "worker", "steps"}; the
+  chief evaluates and writes every file of the run."""
+  with lock_workdir(workdir, log, worker=role.name):
+    cached = _finished_run(config, workdir, log, zero_shot, False, data)
+    if cached is not None:
+      return cached
+    fit = Trainer(config, data, workdir, strategy=strategy, log=log).fit()
+  return {"experiment": config.name, "seed": config.train.seed, "worker": role.task,
+          "steps": fit["steps"]}
 
 
 def data_fingerprint(data: PreparedData) -> dict:

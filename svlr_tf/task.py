@@ -94,10 +94,12 @@ class SVLRTask:
     return optimizer
 
   def build_inputs(self, data: PreparedData, stores: Mapping[str, FeatureStore],
-                   seed: int, num_batches: Optional[int] = None) -> tf.data.Dataset:
-    """Training batches of the tasks the experiment trains (global batch sizes)."""
+                   seed: int, num_batches: Optional[int] = None,
+                   shard: Optional[pipeline.Shard] = None) -> tf.data.Dataset:
+    """Training batches of the tasks the experiment trains (global batch sizes;
+    with ``shard``, one input pipeline's per-replica part of each)."""
     return pipeline.joint_dataset(data, stores, self.config, seed=seed,
-                                  num_batches=num_batches)
+                                  num_batches=num_batches, shard=shard)
 
   # ---------------------------------------------------------------- training
   def train_step(self, batch, model: SVLRModel, optimizer,

@@ -12,13 +12,19 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
   killed at any point (even SIGKILL) resumes from the last checkpoint and, because
   the data of a segment depends only on its first step, follows exactly the same
   trajectory as an uninterrupted run (bit-exact with op determinism enabled).
-* Model selection: after every ``eval_every`` steps the held-out split is evaluated
-  (VQA accuracy for runs with VQA, object accuracy on Genome val otherwise); every
-  evaluation is kept in ``<workdir>/evaluations.json`` and the best weights in
-  ``<workdir>/best``.
+* Model selection (:mod:`svlr_tf.selection`, mixed in): after every ``eval_every``
+  steps the held-out split is evaluated; every evaluation is kept in
+  ``<workdir>/evaluations.json`` and the best weights in ``<workdir>/best``.
 * Damage (docs/guarantees.md): an unreadable latest checkpoint is skipped for the
   previous one (said); a missing or unreadable best checkpoint is taken again from
   the training checkpoint of the step the evaluations select, or is an error.
+* Several workers (MultiWorkerMirroredStrategy, docs/multiworker.md): every worker
+  runs this loop on the same shared ``workdir``, reads only its own part of each
+  global batch (``pipeline.Shard``) and restores from the same checkpoints (checked:
+  all start from the same step).  Every worker takes part in each checkpoint save;
+  the chief writes the real one, the others write theirs to ``<workdir>/.<task>``
+  and delete it.  Only the chief evaluates and writes the config, evaluations,
+  best checkpoints and summaries; the others wait for it at the next collective.
 * TensorBoard (layout in :mod:`svlr_tf.summaries`): ``<workdir>`` (HParams),
   ``<workdir>/train`` (the trained tasks' losses, learning rate, steps/s over the
   logging window, the config as text) and ``<workdir>/validation`` (held-out VQA
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import zlib
 from typing import Callable, Optional
@@ -42,13 +49,14 @@ import keras
 from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
                                  restore_newest_readable)
 from svlr_tf.config import ExperimentConfig, with_legacy_defaults
+from svlr_tf.data.pipeline import Shard
 from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
-from svlr_tf.evaluation import recognition_eval
-from svlr_tf.evaluation.multiple_choice import VQAEvaluation
+from svlr_tf.distribute import WorkerLost, is_multi_worker, worker_role
 from svlr_tf import summaries
 from svlr_tf.errors import DataError
 from svlr_tf.files import atomic_write_json, read_json
+from svlr_tf.selection import HeldOutSelection, attention_image  # noqa: F401 (public)
 from svlr_tf.task import SVLRTask
 
 
@@ -79,7 +87,7 @@ def _check_same_run(saved: dict, current: dict, path: str) -> None:
                     "use another --workdir or delete this one")
 
 
-class Trainer:
+class Trainer(HeldOutSelection):
   """Trains one experiment in one work directory.
 
   Args:
@@ -98,6 +106,7 @@ class Trainer:
     self.data = data
     self.workdir = workdir
     self.strategy = strategy or tf.distribute.get_strategy()
+    self.role = worker_role(self.strategy)
     self.log = log
     os.makedirs(workdir, exist_ok=True)
     self.history = EvaluationHistory(workdir)
@@ -138,15 +147,29 @@ class Trainer:
             os.path.join(self.workdir, "best_recognition"), max_to_keep=1),
     }
     self.best_manager = self.best_managers["selection"]
+    if is_multi_worker(self.strategy):
+      self._check_mirrored_only()
     self._train_step = self.task.distributed_train_step(
         self.model, self.optimizer, self.strategy)
     self._eval_fns = self.task.eval_functions(self.model)
 
   # ---------------------------------------------------------------- training
   def _train_dataset(self, step: int, num_steps: int):
-    """The input of the segment of ``num_steps`` steps that starts at ``step``."""
-    ds = self.task.build_inputs(self.data, self.stores,
-                                seed=segment_seed(self.config.train.seed, step),
+    """The input of the segment of ``num_steps`` steps that starts at ``step``.
+
+    Under MultiWorkerMirroredStrategy each worker builds only its own part of each
+    global batch (``distribute_datasets_from_function``: the index stream is
+    sliced before the feature gather); otherwise the global batches are split
+    across the local replicas.
+    """
+    seed = segment_seed(self.config.train.seed, step)
+    if is_multi_worker(self.strategy):
+      def worker_input(context: tf.distribute.InputContext):
+        return self.task.build_inputs(self.data, self.stores, seed=seed,
+                                      num_batches=num_steps,
+                                      shard=Shard.from_input_context(context))
+      return self.strategy.distribute_datasets_from_function(worker_input)
+    ds = self.task.build_inputs(self.data, self.stores, seed=seed,
                                 num_batches=num_steps)
     return self.strategy.experimental_distribute_dataset(ds)
 
@@ -154,14 +177,28 @@ class Trainer:
     """Trains to ``config.train.steps`` (resuming if a checkpoint exists).
 
     Returns:
-      {"best_step", "best_metric", "selection_metric", "steps"}.
+      {"best_step", "best_metric", "selection_metric", "steps"} (a worker other
+      than the chief: best_step and best_metric None).
+
+    Raises:
+      WorkerLost: under MultiWorkerMirroredStrategy, a collective failed because
+        another worker died or stopped answering.
     """
+    try:
+      return self._fit()
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+      if not is_multi_worker(self.strategy):
+        raise
+      raise WorkerLost(self.workdir, e) from e
+
+  def _fit(self) -> dict:
     cfg = self.config
     config_path = os.path.join(self.workdir, "config.json")
     if checkpoint_steps(self.manager.directory) and os.path.exists(config_path):
       _check_same_run(read_json(config_path), cfg.to_dict(), config_path)
     total_steps = cfg.train.steps
     # The newest readable checkpoint (an unreadable latest one is skipped, said).
+    chief = self.role.is_chief  # the only writer (one process: always)
     restored = restore_newest_readable(self.checkpoint, self.manager.directory,
                                        self._say)
     if restored is not None:
@@ -169,21 +206,28 @@ class Trainer:
         raise DataError(self.workdir, f"holds a model trained for {restored} steps, "
                         f"more than the {total_steps} asked for: a shorter run is "
                         "trained in a new --workdir, never taken from a longer one")
-      self.history.forget_after(restored)  # evaluations after it are redone
+      if chief:
+        self.history.forget_after(restored)  # evaluations after it are redone
       self._restore_best_recognition(restored)
       self.log(f"[{cfg.name}] resumed from {self.manager.directory}/ckpt-{restored} "
                f"at step {restored}")
     else:  # a start from scratch: evaluations of an earlier, deleted run are void
-      self.history.forget_after(0)
+      if chief:
+        self.history.forget_after(0)
       if cfg.train.init_from:
         self.initialise_from_run(cfg.train.init_from)
-    atomic_write_json(config_path, cfg.to_dict(), indent=2)
-    # Where the data is, so svlr_tf.inference.Predictor.from_workdir finds it.
-    atomic_write_json(os.path.join(self.workdir, DATA_RECORD),
-                      {"data_dir": os.path.abspath(self.data.data_dir)}, indent=2)
-    if int(self.step.numpy()) == 0:
-      summaries.write_run_header(self.workdir, cfg)
-    train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+    if is_multi_worker(self.strategy):
+      self._check_same_start(int(self.step.numpy()))
+    if chief:
+      atomic_write_json(config_path, cfg.to_dict(), indent=2)
+      # Where the data is, so svlr_tf.inference.Predictor.from_workdir finds it.
+      atomic_write_json(os.path.join(self.workdir, DATA_RECORD),
+                        {"data_dir": os.path.abspath(self.data.data_dir)}, indent=2)
+      if int(self.step.numpy()) == 0:
+        summaries.write_run_header(self.workdir, cfg)
+      train_writer = tf.summary.create_file_writer(os.path.join(self.workdir, "train"))
+    else:
+      train_writer = tf.summary.create_noop_writer()
     logged = summaries.trained_losses(cfg)
     window = summaries.StepRate()
     step = int(self.step.numpy())
@@ -218,10 +262,13 @@ class Trainer:
           self.log(f"[{cfg.name} seed {cfg.train.seed}] step {step}/{total_steps} "
                    f"loss {values['loss_total']:.4f} ({rate:.1f} steps/s, "
                    f"eta {eta:.0f}s)")
-      if step % cfg.train.eval_every == 0 or step == total_steps:
+      if chief and (step % cfg.train.eval_every == 0 or step == total_steps):
         self._select(step)
-      self.manager.save(checkpoint_number=step)
+      self._save_checkpoint(step)
     train_writer.flush()
+    if not chief:  # the chief selects; its evaluations.json says what it chose
+      return {"best_step": None, "best_metric": None,
+              "selection_metric": self.selection_metric, "steps": step}
     if not len(self.history):  # a work directory from before the history was kept
       if self.best_manager.latest_checkpoint is None:
         self._select(step, force=True)
@@ -235,58 +282,50 @@ class Trainer:
   def _say(self, line: str) -> None:
     self.log(f"[{self.config.name}] {line}")
 
-  def _restore_best_recognition(self, step: int) -> None:
-    """The best Genome val object accuracy up to ``step``: from the kept
-    evaluations, or (older work directories) from its checkpoint."""
-    best = self.history.best("val_object_accuracy", up_to=step)
-    if best is not None:
-      self.best_recognition.assign(best[1])
-      return
-    path = self.best_managers["recognition"].latest_checkpoint
-    if path:
-      tf.train.Checkpoint(best_recognition=self.best_recognition).restore(
-          path).expect_partial()
-
+  # ------------------------------------------------------- several workers
   @property
-  def selection_metric(self) -> str:
-    return ("heldout_vqa_accuracy" if self.config.uses_vqa
-            else "val_object_accuracy")
+  def _scratch_dir(self) -> str:
+    """Where a worker other than the chief writes (and deletes) its checkpoints."""
+    return os.path.join(self.workdir, f".{self.role.name}")
 
-  def _select(self, step: int, force: bool = False):
-    """Held-out evaluation, summaries, and best-model bookkeeping."""
-    writer = tf.summary.create_file_writer(os.path.join(self.workdir, "validation"))
-    with writer.as_default(step=step):
-      metric = None
-      if self.config.uses_vqa:
-        ev, attention = self.evaluate_vqa("heldout", return_attention=True)
-        tf.summary.scalar("vqa_accuracy/overall", ev.overall)
-        for qt, acc in ev.per_question_type.items():
-          tf.summary.scalar(f"vqa_accuracy/{qt}", acc)
-        self._attention_summary(attention, ev.predictions)
-        metric = ev.overall
-        self.log(f"[{self.config.name}] step {step}: held-out VQA accuracy {ev.overall:.2f}")
-      rec = self.evaluate_recognition("val")
-      tf.summary.scalar("recognition/object_accuracy", rec["object_accuracy"])
-      tf.summary.scalar("recognition/attribute_accuracy", rec["attribute_accuracy"])
-      if not self.config.uses_vqa:  # the Genome-only model answers by Eq. 9
-        zero_shot = self.evaluate_zero_shot("heldout")
-        tf.summary.scalar("zero_shot_vqa_accuracy/overall", zero_shot.overall)
-      if metric is None:
-        metric = rec["object_accuracy"]
-        self.log(f"[{self.config.name}] step {step}: val object accuracy "
-                 f"{rec['object_accuracy']:.2f}, attribute {rec['attribute_accuracy']:.2f}")
-    writer.flush()
-    record = {"val_object_accuracy": rec["object_accuracy"],
-              "val_attribute_accuracy": rec["attribute_accuracy"]}
-    record[self.selection_metric] = metric
-    self.history.record(step, record)
-    if force or metric > float(self.best_metric.numpy()):
-      self.best_metric.assign(metric)
-      self.best_step.assign(step)
-      self.best_manager.save(checkpoint_number=step)
-    if force or rec["object_accuracy"] > float(self.best_recognition.numpy()):
-      self.best_recognition.assign(rec["object_accuracy"])
-      self.best_managers["recognition"].save(checkpoint_number=step)
+  def _save_checkpoint(self, step: int) -> None:
+    """The training checkpoint of ``step``.  Under MultiWorkerMirroredStrategy
+    every worker saves (TensorFlow's rule: a save may read variables with a
+    collective); only the chief's is kept."""
+    if self.role.is_chief:
+      self.manager.save(checkpoint_number=step)
+      return
+    scratch = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(self._scratch_dir, "checkpoints"), max_to_keep=1)
+    scratch.save(checkpoint_number=step)
+    shutil.rmtree(self._scratch_dir, ignore_errors=True)
+
+  def _check_mirrored_only(self) -> None:
+    """The best checkpoints are written by the chief alone, after its evaluation:
+    right only while no checkpointed variable is synchronized on read (reading
+    one is an all-reduce every worker must join).  Checked, not assumed."""
+    on_read = [v.name for v in self.model.variables + self.optimizer.variables
+               if getattr(getattr(v, "value", v), "synchronization", None)
+               == tf.VariableSynchronization.ON_READ]
+    if on_read:
+      raise NotImplementedError(
+          f"variables synchronized on read ({on_read[:3]}) cannot be checkpointed by "
+          "the chief alone under MultiWorkerMirroredStrategy")
+
+  def _check_same_start(self, step: int) -> None:
+    """Every worker starts from the same step: they read the same checkpoints,
+    so the work directory must be one directory shared by all workers."""
+    strategy = self.strategy
+    per_replica = strategy.experimental_distribute_values_from_function(
+        lambda _: tf.constant(float(step), tf.float32))
+    total = float(strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None))
+    mean = total / strategy.num_replicas_in_sync
+    if mean != step:
+      raise DataError(self.manager.directory, f"the workers start from different "
+                      f"steps ({self.role.task}: {step}, mean over the workers: "
+                      f"{mean:g}); give every worker the same --workdir on a "
+                      "filesystem they share (docs/multiworker.md)")
+
 
   def initialise_from_run(self, name: str) -> str:
     """Starts from the selected weights of the finished run ``name`` in the same
@@ -303,123 +342,3 @@ class Trainer:
     tf.train.Checkpoint(model=self.model).restore(path).assert_existing_objects_matched()
     self.log(f"[{self.config.name}] initialised from {path}")
     return path
-
-  def _attention_summary(self, attention, predictions):
-    """validation/attention: the first held-out questions drawn with a(R) of their
-    correct answer (svlr_tf.viz); the matrix of a(R) when the data has no boxes."""
-    from svlr_tf.viz.attention_figure import validation_images
-    try:
-      pictures = validation_images(self.data.data_dir, "heldout", attention,
-                                   [p["answer"] for p in predictions],
-                                   model_name=self.config.name)
-    except (DataError, OSError, ValueError) as e:  # a picture never stops training
-      self._say(f"attention pictures skipped ({e}); TensorBoard gets the matrix")
-      pictures = None
-    if pictures is None:
-      tf.summary.image("attention_over_regions", attention_image(attention))
-    else:
-      tf.summary.image("attention", pictures, max_outputs=len(pictures))
-
-  def restore_best(self, kind: str = "selection"):
-    """Loads the best weights: ``selection`` (the experiment's held-out metric) or
-    ``recognition`` (Genome val object accuracy). Returns the checkpoint path.
-
-    The step comes from the kept evaluations (``evaluations.json``).  A best
-    checkpoint that is missing, unreadable or of another step is replaced by the
-    training checkpoint of the selected step when that is still kept (said so);
-    otherwise it is an error, never another step's weights.
-    """
-    metric = self.selection_metric if kind == "selection" else "val_object_accuracy"
-    directory = self.best_managers[kind].directory
-    best = self.history.best(metric)
-    if best is None:
-      return self._restore_best_without_history(kind)
-    step, value = best
-    path = os.path.join(directory, f"ckpt-{step}")
-    problem = "is missing"
-    if step in checkpoint_steps(directory):
-      try:
-        self.best_checkpoint.restore(path).expect_partial()
-        return path
-      except Exception as err:  # pylint: disable=broad-except
-        problem = f"is unreadable ({err.__class__.__name__})"
-    kept = os.path.join(self.manager.directory, f"ckpt-{step}")
-    if step in checkpoint_steps(self.manager.directory):
-      try:
-        tf.train.Checkpoint(model=self.model).restore(kept).expect_partial()
-      except Exception:  # pylint: disable=broad-except
-        pass
-      else:
-        self._say(f"best checkpoint {path} {problem}; step {step} ({metric} "
-                  f"{value}, from {self.history.path}) restored from {kept} and "
-                  "kept again as the best")
-        self.best_managers[kind].save(checkpoint_number=step)
-        return kept
-    raise DataError(directory, f"the best checkpoint ckpt-{step} {problem}; the kept "
-                    f"evaluations select step {step} ({metric} {value}) whose weights "
-                    f"are no longer kept: delete {self.workdir} and train again")
-
-  def _restore_best_without_history(self, kind: str):
-    """Work directories from before ``evaluations.json``: the best directories as
-    they are."""
-    path = self.best_managers[kind].latest_checkpoint
-    if path is None and kind == "recognition":
-      # Work directories from before svlr_tf kept this second selection.
-      self.log(f"[{self.config.name}] no best_recognition checkpoint in "
-               f"{self.workdir}; using the experiment's own selection")
-      path = self.best_managers["selection"].latest_checkpoint
-    if path is None:
-      raise DataError(self.workdir, f"no {kind} checkpoint and no evaluations.json; "
-                      "train first")
-    self.best_checkpoint.restore(path).expect_partial()
-    return path
-
-  # -------------------------------------------------------------- evaluation
-  def evaluate_vqa(self, split: str, return_attention: bool = False):
-    """Multiple-choice accuracy of the VQA model (Eq. 7) on a split."""
-    scores, attention = self.task.vqa_split_scores(
-        self._eval_fns["vqa"], self.data, self.stores["vqa"], split,
-        return_attention=return_attention)
-    ev = self.task.vqa_scorer(self.data, split).evaluate(scores)
-    return (ev, attention) if return_attention else ev
-
-  def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
-    """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
-    scores, _ = self.task.vqa_split_scores(self._eval_fns["zero_shot"], self.data,
-                                           self.stores["vqa"], split)
-    return self.task.vqa_scorer(self.data, split).evaluate(scores)
-
-  def chance(self, split: str) -> float:
-    return self.task.vqa_scorer(self.data, split).chance()
-
-  def recognition_scores(self, split: str):
-    """(object_scores, object_labels, attribute_scores, attribute_targets) arrays."""
-    return self.task.recognition_split_scores(
-        self._eval_fns["recognition"], self.data, self.stores["genome"], split)
-
-  def evaluate_recognition(self, split: str, per_class: bool = False) -> dict:
-    """Object and attribute accuracy (Sec. 5.3) on a Genome split.
-
-    With ``per_class``, also "object_accuracy_per_class": [O] percent per object
-    class (None for a class without regions in the split), as in Fig. 5.
-    """
-    scores = self.recognition_scores(split)
-    metrics = recognition_eval.recognition_metrics(*scores)
-    if per_class:
-      acc = recognition_eval.per_class_object_accuracy(
-          recognition_eval.object_hits(scores[0], scores[1]), scores[1])
-      metrics["object_accuracy_per_class"] = [
-          None if np.isnan(a) else round(100.0 * float(a), 2) for a in acc]
-    return metrics
-
-
-def attention_image(attention: np.ndarray, max_rows: int = 16, scale: int = 8):
-  """Attention over regions as a [1, H, W, 1] image for TensorBoard.
-
-  Each row is one held-out question (its correct choice), each column one region;
-  brighter is more attention (each row scaled to its maximum).
-  """
-  att = np.asarray(attention)[:max_rows]
-  att = att / np.maximum(att.max(axis=1, keepdims=True), 1e-9)
-  att = np.repeat(np.repeat(att, scale, axis=0), scale, axis=1)
-  return att[None, :, :, None].astype(np.float32)

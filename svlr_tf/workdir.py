@@ -10,6 +10,11 @@ entry point locks its ``--workdir`` and each experiment locks its own directory)
 directory: the temporaries of ``svlr_tf.files.atomic_path`` (``.<name>.<random>.tmp``),
 TensorFlow's checkpoint-state temporaries (``checkpoint.tmp<hex>``) and its
 unfinished sharded saves (``ckpt-<n>_temp/``).  Call it only with the lock held.
+
+Several workers (MultiWorkerMirroredStrategy) share one work directory: the chief
+holds ``.lock`` as a single process does; every other worker holds its own
+``.lock-<task>`` (``worker=`` of :func:`lock_workdir`, e.g. "worker1") and cleans only
+its own scratch directory ``.<task>/``, never the chief's files.
 """
 
 from __future__ import annotations
@@ -98,17 +103,26 @@ def exclusive_lock(lock_path: str, what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def lock_workdir(workdir: str, log: Optional[Callable[[str], None]] = None
-                 ) -> Iterator[None]:
+def lock_workdir(workdir: str, log: Optional[Callable[[str], None]] = None,
+                 worker: str = "") -> Iterator[None]:
   """Locks a work directory and removes the stale temporaries of a killed run.
+
+  ``worker``: a multi-worker task other than the chief ("worker1"): it locks
+  ``.lock-<worker>`` and removes only its own scratch directory ``.<worker>/``.
 
   Raises:
     DataError: ``workdir`` exists and is not a directory.
-    DirectoryInUse: another process works in it.
+    DirectoryInUse: another process works in it (as the same task).
   """
   workdir = os.fspath(workdir)
   if os.path.exists(workdir) and not os.path.isdir(workdir):
     raise DataError(workdir, "is not a directory (--workdir must be a directory)")
+  if worker:
+    with exclusive_lock(os.path.join(workdir, f"{LOCK_NAME}-{worker}"),
+                        f"work directory {workdir} (as {worker})"):
+      shutil.rmtree(os.path.join(workdir, f".{worker}"), ignore_errors=True)
+      yield
+    return
   with exclusive_lock(os.path.join(workdir, LOCK_NAME), f"work directory {workdir}"):
     removed = remove_stale_temporaries(workdir)
     if removed and log is not None:

@@ -9,11 +9,16 @@ it is a full per-epoch permutation (``stateless_shuffle`` seeded by
 
 Features stay float16 on the host (the model casts on the device): a paper-scale
 VQA batch is 50 x 100 x 2048 float16 = 20 MB.  Batch sizes are global; the
-trainer splits them with ``strategy.experimental_distribute_dataset``.
+trainer splits them with ``strategy.experimental_distribute_dataset``, except
+under MultiWorkerMirroredStrategy, where each worker reads only its own part
+(a :class:`Shard`): every worker draws the same seeded global index batches,
+keeps the slice of its replicas and gathers only those rows, so the replicas of
+all workers together see exactly the global batch of a one-device run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from typing import Dict, Mapping, Optional
 
@@ -97,20 +102,65 @@ def _numpy_batches(gather, spec: Dict[str, tuple]):
   return to_batch
 
 
+@dataclasses.dataclass(frozen=True)
+class Shard:
+  """The part of every global training batch that one input pipeline reads.
+
+  Attributes:
+    index: this pipeline (``InputContext.input_pipeline_id``: the worker).
+    count: pipelines in all (``num_input_pipelines``: the workers).
+    replicas: replicas this pipeline feeds (the worker's devices).
+  """
+
+  index: int
+  count: int
+  replicas: int
+
+  @classmethod
+  def from_input_context(cls, context: tf.distribute.InputContext) -> "Shard":
+    return cls(context.input_pipeline_id, context.num_input_pipelines,
+               context.num_replicas_in_sync // context.num_input_pipelines)
+
+  def replica_batch_size(self, global_batch_size: int) -> int:
+    """Examples per replica; ValueError unless the replicas divide the batch."""
+    total = self.count * self.replicas
+    if global_batch_size % total:
+      raise ValueError(f"the global batch size {global_batch_size} is not divisible "
+                       f"by the {total} replicas of the cluster; choose a multiple")
+    return global_batch_size // total
+
+  def select(self, index_batches: tf.data.Dataset,
+             global_batch_size: int) -> tf.data.Dataset:
+    """Global index batches -> this pipeline's per-replica index batches.
+
+    Replica ``r`` of pipeline ``i`` gets the ``(i * replicas + r)``-th contiguous
+    slice of each global batch (the split of ``experimental_distribute_dataset``),
+    one element per replica, in replica order.
+    """
+    per = self.replica_batch_size(global_batch_size)
+    start, size = self.index * self.replicas * per, self.replicas * per
+    return index_batches.map(
+        lambda i: tf.reshape(i[start:start + size], [self.replicas, per])).unbatch()
+
+
 def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task: int,
-             num_batches: Optional[int]) -> tf.data.Dataset:
+             num_batches: Optional[int], shard: Optional[Shard] = None
+             ) -> tf.data.Dataset:
   """Index batches mapped to example batches by ``to_batch`` (the feature gather).
 
   Training: seeded shuffled batches, infinite unless ``num_batches`` is given; the
   limit is applied to the indices, before the gather, so a finite stream ends with
   no ``numpy_function`` call in flight (dropping an iterator while one runs can
-  deadlock on the GIL).  Evaluation: one in-order pass, last batch padded, with
-  ``valid``.
+  deadlock on the GIL).  With a ``shard`` only its slice of each global batch is
+  gathered (``to_batch`` then makes per-replica batches).  Evaluation: one
+  in-order pass, last batch padded, with ``valid``.
   """
   if training:
     ds = _shuffled_indices(n, seed, task).batch(batch_size, drop_remainder=True)
     if num_batches is not None:
       ds = ds.take(num_batches)
+    if shard is not None:
+      ds = shard.select(ds, batch_size)
     ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   else:
     ds = _ordered_indices(n, batch_size).map(
@@ -151,10 +201,12 @@ def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: Prepa
 def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
                          data_config: DataConfig, training: bool, seed: int,
                          batch_size: Optional[int],
-                         num_batches: Optional[int] = None) -> tf.data.Dataset:
+                         num_batches: Optional[int] = None,
+                         shard: Optional[Shard] = None) -> tf.data.Dataset:
   rec = data.load_recognition(split)
   _check_recognition(rec, store, data, split)
-  m = batch_size or data_config.recognition_batch_size
+  global_m = batch_size or data_config.recognition_batch_size
+  m = shard.replica_batch_size(global_m) if shard else global_m
   num_o, num_t, dim = rec.num_objects, rec.num_attributes, store.dim
 
   def gather(indices):
@@ -169,7 +221,8 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
       "object_labels": (tf.float32, [m, num_o]),
       "attribute_targets": (tf.float32, [m, num_t])})
 
-  return _batches(len(rec), m, to_batch, training, seed, _RECOGNITION_TASK, num_batches)
+  return _batches(len(rec), global_m, to_batch, training, seed, _RECOGNITION_TASK,
+                  num_batches, shard)
 
 
 def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
@@ -216,12 +269,15 @@ def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData, name: s
 def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                  data_config: DataConfig, training: bool, seed: int,
                  batch_size: Optional[int],
-                 num_batches: Optional[int] = None) -> tf.data.Dataset:
+                 num_batches: Optional[int] = None,
+                 shard: Optional[Shard] = None) -> tf.data.Dataset:
   c, lq, la = (data_config.num_choices, data_config.max_question_words,
                data_config.max_answer_words)
   vqa = data.load_vqa(split, lq, la, c)
   _check_vqa(vqa, store, data, split, data_config)
-  p, k, dim = batch_size or data_config.vqa_batch_size, store.rows_per_image, store.dim
+  global_p, k, dim = (batch_size or data_config.vqa_batch_size, store.rows_per_image,
+                      store.dim)
+  p = shard.replica_batch_size(global_p) if shard else global_p
   nb = vqa.question_bins.shape[1]
   dtypes = {"image_features": tf.float16, "region_mask": tf.bool,
             "question_bins": tf.int32, "question_nouns": tf.int32,
@@ -242,7 +298,8 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
   keys = ("image_features", "region_mask") + VQA_TEXT_KEYS
   to_batch = _numpy_batches(gather, {key: (dtypes[key], shapes[key]) for key in keys})
 
-  return _batches(len(vqa), p, to_batch, training, seed, _VQA_TASK, num_batches)
+  return _batches(len(vqa), global_p, to_batch, training, seed, _VQA_TASK, num_batches,
+                  shard)
 
 
 def vqa_dataset(data: PreparedData, store: FeatureStore, split: str,
@@ -294,7 +351,8 @@ def joint_dataset(data: PreparedData,
                   stores: Optional[Mapping[str, FeatureStore]],
                   experiment_config: ExperimentConfig,
                   seed: Optional[int] = None,
-                  num_batches: Optional[int] = None) -> tf.data.Dataset:
+                  num_batches: Optional[int] = None,
+                  shard: Optional[Shard] = None) -> tf.data.Dataset:
   """Training batches of every task the experiment uses (Eq. 10).
 
   Each element is {"recognition": <M regions of Genome train>, "vqa": <P
@@ -311,6 +369,8 @@ def joint_dataset(data: PreparedData,
     num_batches: stop after this many elements (default: infinite). The trainer
       reads one finite stream per checkpoint segment, so no gather is in flight
       when a stream is dropped.
+    shard: read only this input pipeline's part of each global batch (one
+      element per replica of the pipeline; ``num_batches`` counts global batches).
   """
   seed = experiment_config.train.seed if seed is None else seed
   stores = dict(stores or {})
@@ -319,11 +379,11 @@ def joint_dataset(data: PreparedData,
   if experiment_config.uses_recognition:
     store = stores.get("genome") or data.feature_store("genome")
     tasks["recognition"] = _recognition_batches(data, store, "train", data_config,
-                                                True, seed, None, num_batches)
+                                                True, seed, None, num_batches, shard)
   if experiment_config.uses_vqa:
     store = stores.get("vqa") or data.feature_store("vqa")
     tasks["vqa"] = _vqa_batches(data, store, "train", data_config, True, seed, None,
-                                num_batches)
+                                num_batches, shard)
   if not tasks:
     raise ValueError(f"Experiment {experiment_config.name!r} uses no task "
                      "(all alphas are zero).")
