@@ -112,7 +112,8 @@ def _train_as_worker(config, data, workdir, strategy, log, zero_shot, role) -> d
     cached = _finished_run(config, workdir, log, zero_shot, False, data)
     if cached is not None:
       return cached
-    fit = Trainer(config, data, workdir, strategy=strategy, log=log).fit()
+    with resources.released_gradient_registrations():
+      fit = Trainer(config, data, workdir, strategy=strategy, log=log).fit()
   return {"experiment": config.name, "seed": config.train.seed, "worker": role.task,
           "steps": fit["steps"]}
 
