@@ -139,6 +139,22 @@ def test_a_worker_locks_the_shared_workdir_as_itself(tmp_path):
     assert not stale.exists()  # removed by the chief's lock in the child
 
 
+def test_variables_synchronized_on_read_are_refused(tiny_data, tmp_path):
+  import types
+  import tensorflow as tf
+  from svlr_tf.experiment import config_for_data
+  from svlr_tf.trainer import Trainer
+  cfg = config_for_data("tiny", "joint_svlr", tiny_data, seed=0, steps=1)
+  trainer = Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None)
+  Trainer._check_mirrored_only(trainer)  # the model and Adam: none
+  on_read = tf.Variable(0.0, synchronization=tf.VariableSynchronization.ON_READ,
+                        aggregation=tf.VariableAggregation.SUM, name="count")
+  fake = types.SimpleNamespace(model=trainer.model, optimizer=types.SimpleNamespace(
+      variables=list(trainer.optimizer.variables) + [on_read]))
+  with pytest.raises(NotImplementedError, match="count"):
+    Trainer._check_mirrored_only(fake)
+
+
 # -- two workers ----------------------------------------------------------------------
 
 
@@ -181,6 +197,7 @@ _WORKER = textwrap.dedent("""
     import json, sys
     import numpy as np
     strategy_name, data_dir, workdir, out = sys.argv[1:5]
+    seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     from svlr_tf.distribute import get_strategy, split_cpu, worker_role
     if strategy_name == "mirrored":
       split_cpu(2)
@@ -192,7 +209,7 @@ _WORKER = textwrap.dedent("""
     from svlr_tf.trainer import Trainer
     data = PreparedData(data_dir)
     # Two checkpoint segments (10 + 2 steps): the second reads a fresh stream.
-    cfg = config_for_data("tiny", "joint_svlr", data, seed=0, steps=12)
+    cfg = config_for_data("tiny", "joint_svlr", data, seed=seed, steps=12)
     trainer = Trainer(cfg, data, workdir, strategy=strategy, log=print)
     fit = trainer.fit()
     np.savez(out, **{f"{i}:{v.path}": np.asarray(v.numpy()) for i, v in
@@ -254,6 +271,25 @@ def test_two_workers_end_with_the_same_weights_as_mirrored_on_two_devices(
   chief_pid = str(procs[0].pid)
   events = list(shared.rglob("events.out.tfevents.*"))
   assert events and all(p.name.split(".")[-3] == chief_pid for p in events), events
+
+
+@pytest.mark.slow
+def test_workers_given_different_runs_stop_before_training(tiny_world, tmp_path):
+  ports = _free_ports(2)
+  procs = []
+  try:
+    for i in range(2):  # worker 1 trains another seed: another run
+      procs.append(_start(["-c", _WORKER, "multiworker", tiny_world,
+                           str(tmp_path / "shared"), str(tmp_path / f"w{i}.npz"), str(i)],
+                          tmp_path, tmp_path / f"w{i}.log",
+                          TF_CONFIG=_tf_config(ports, i)))
+    codes = _wait_all(procs, timeout=300)
+  finally:
+    _kill_all(procs)
+  logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
+  assert codes[0] != 0 and codes[1] != 0, logs
+  assert any("the workers do not start the same run" in log for log in logs), logs
+  assert not list((tmp_path / "shared").glob("checkpoints/ckpt-*"))
 
 
 def _zero_shot(workdir, data_dir, steps):
