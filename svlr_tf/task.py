@@ -102,12 +102,13 @@ class SVLRTask:
                                   num_batches=num_batches, shard=shard)
 
   # ---------------------------------------------------------------- training
-  def train_step(self, batch, model: SVLRModel, optimizer,
-                 num_replicas: int = 1) -> Dict[str, tf.Tensor]:
-    """One optimizer step on one replica's batch; returns the losses.
+  def gradients(self, batch, model: SVLRModel, optimizer, num_replicas: int = 1):
+    """(gradients, losses) of one replica's batch: the forward and backward pass
+    of ``train_step`` without the optimizer update.
 
     Eq. 10 (``model.compute_losses``) plus the weight decay of Sec. 4, divided by
-    ``num_replicas`` (gradients are summed across replicas).
+    ``num_replicas`` (gradients are summed across replicas); loss-scaled under
+    ``mixed_float16`` (``apply_gradients`` unscales).
     """
     cfg = self.config
     with tf.GradientTape() as tape:
@@ -118,25 +119,58 @@ class SVLRTask:
       if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         scaled = optimizer.scale_loss(scaled)
     grads = tape.gradient(scaled, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
     losses = dict(losses)
     losses["loss_weight_decay"] = decay
+    return grads, losses
+
+  def train_step(self, batch, model: SVLRModel, optimizer,
+                 num_replicas: int = 1) -> Dict[str, tf.Tensor]:
+    """One optimizer step on one replica's batch; returns the losses.
+
+    ``gradients``, then the Adam update (under a strategy, the optimizer sums the
+    gradients across replicas first).
+    """
+    grads, losses = self.gradients(batch, model, optimizer, num_replicas)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
     return losses
 
-  def replica_step(self, model: SVLRModel, optimizer,
-                   num_replicas: int = 1) -> Callable:
-    """``train_step`` bound to a model and optimizer: batch -> losses (compiled
-    with XLA when ``train.jit_compile``)."""
-    step = functools.partial(self.train_step, model=model, optimizer=optimizer,
-                             num_replicas=num_replicas)
-    if self.config.train.jit_compile:
-      step = tf.function(step, jit_compile=True)
+  def replica_step(self, model: SVLRModel, optimizer, num_replicas: int = 1,
+                   distributed: bool = False) -> Callable:
+    """``train_step`` bound to a model and optimizer: batch -> losses.
+
+    With ``train.jit_compile``, XLA compiles the whole step on one device; under
+    a distribution strategy (``distributed``) it compiles ``gradients`` only, once
+    per replica, and the update (the cross-replica sum and Adam) runs outside XLA:
+    an XLA cluster runs on one device and cannot hold the strategy's
+    synchronisation point (docs/architecture.md, "XLA and tf.distribute").
+    The result is a plain Python function: ``strategy.run`` given a jit-compiled
+    ``tf.function`` itself compiles all replicas into one cluster on CPU devices.
+    """
+    if not self.config.train.jit_compile:
+      return functools.partial(self.train_step, model=model, optimizer=optimizer,
+                               num_replicas=num_replicas)
+    if not distributed:
+      return tf.function(functools.partial(
+          self.train_step, model=model, optimizer=optimizer,
+          num_replicas=num_replicas), jit_compile=True)
+    gradients = tf.function(functools.partial(
+        self.gradients, model=model, optimizer=optimizer,
+        num_replicas=num_replicas), jit_compile=True)
+
+    def step(batch):
+      grads, losses = gradients(batch)
+      optimizer.apply_gradients(zip(grads, model.trainable_variables))
+      return losses
+
     return step
 
   def distributed_train_step(self, model: SVLRModel, optimizer,
                              strategy: tf.distribute.Strategy) -> Callable:
     """iterator -> losses averaged over replicas: one step of the trainer."""
-    replica_step = self.replica_step(model, optimizer, strategy.num_replicas_in_sync)
+    with strategy.scope():  # False for the default (one-device) strategy
+      distributed = tf.distribute.has_strategy()
+    replica_step = self.replica_step(model, optimizer, strategy.num_replicas_in_sync,
+                                     distributed=distributed)
 
     @tf.function
     def step(iterator):
