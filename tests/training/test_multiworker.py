@@ -312,9 +312,11 @@ def _checkpoint(path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("killed_worker", [1, 0], ids=["worker1", "chief"])
 def test_a_killed_worker_stops_the_other_and_both_resume_to_the_same_result(
-    tiny_world, tmp_path):
+    tiny_world, tmp_path, killed_worker):
   steps = 30
+  survivor = 1 - killed_worker
   procs = []
   try:
     # An uninterrupted two-worker run.
@@ -322,24 +324,25 @@ def test_a_killed_worker_stops_the_other_and_both_resume_to_the_same_result(
     assert _wait_all(procs, timeout=420) == [0, 0], (
         (tmp_path / "whole0.log").read_text()[-3000:])
 
-    # The same run; worker 1 is killed (SIGKILL) once the first checkpoint exists.
+    # The same run; one worker is killed (SIGKILL) once the first checkpoint exists.
     killed = tmp_path / "killed"
     procs = _cluster(tmp_path, killed, tiny_world, steps, "killed")
     ckpt_dir = killed / "seed0" / "genome_only" / "checkpoints"
     deadline = time.time() + 300
-    while time.time() < deadline and procs[1].poll() is None:
+    while time.time() < deadline and procs[killed_worker].poll() is None:
       if any(ckpt_dir.glob("ckpt-*.index")):
         break
       time.sleep(0.05)
-    assert procs[1].poll() is None, "worker 1 ended before the first checkpoint"
-    procs[1].send_signal(signal.SIGKILL)
-    procs[1].wait()
+    assert procs[killed_worker].poll() is None, "ended before the first checkpoint"
+    procs[killed_worker].send_signal(signal.SIGKILL)
+    procs[killed_worker].wait()
     t0 = time.time()
-    # The chief fails on its next collective (TensorFlow's heartbeats find the
-    # dead worker; the collective timeout bounds it) with a one-line error.
-    code = _wait_all(procs[:1], timeout=240)[0]
+    # The survivor fails on its next collective (a refused connection, or
+    # TensorFlow's heartbeats; the collective timeout bounds a stuck worker) with
+    # a one-line error.
+    code = _wait_all(procs[survivor:survivor + 1], timeout=240)[0]
     waited = time.time() - t0
-    log = (tmp_path / "killed0.log").read_text()
+    log = (tmp_path / f"killed{survivor}.log").read_text()
     assert code == 1, log[-3000:]
     last = log.strip().splitlines()[-1]
     assert last.startswith("error: ") and "navailable" in last, last
