@@ -32,6 +32,8 @@ from typing import Any, Dict, Optional, Sequence
 from absl import flags
 
 from svlr_tf import config as config_lib
+from svlr_tf.entry_points import fail
+from svlr_tf.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
 from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
@@ -114,7 +116,7 @@ def overrides() -> Dict[str, Dict[str, Any]]:
 
 def setup_devices() -> None:
   """Checks cheap arguments before TensorFlow starts, then sets up devices."""
-  from svlr_tf.startup import quiet_tensorflow
+  from svlr_tf.entry_points import quiet_tensorflow
   quiet_tensorflow()  # an explicit --verbosity=0 or more shows its start-up log
   if FLAGS.cpu_devices:
     from svlr_tf.distribute import split_cpu
@@ -299,33 +301,6 @@ def stale_note(grid) -> str:
            if r.get("stale")]
   return (f"\nWARNING: {len(stale)} reused run(s) were made by other code "
           f"({', '.join(stale)}); --retrain_stale retrains them.\n" if stale else "")
-
-
-def run(main) -> None:
-  """absl's app.run; bad data, I/O faults (full disk, unreadable file, ...) and
-  TensorFlow errors are reported as one line (the last of the output), exit 1."""
-  from absl import app
-  from svlr_tf.errors import one_line
-
-  def checked_main(argv):
-    if len(argv) > 1:
-      fail(f"unexpected argument(s) {' '.join(argv[1:])!r} (every option is a flag: "
-           "--name=value; see --help)")
-    try:
-      return main(argv)
-    except Exception as e:  # pylint: disable=broad-except
-      message = one_line(e)
-      if message is None:
-        raise
-      fail(message)
-
-  app.run(checked_main)
-
-
-def fail(message: str) -> None:
-  sys.stdout.flush()
-  print(f"error: {message}", file=sys.stderr, flush=True)
-  sys.exit(1)
 
 
 def test_accuracy(results: dict, column: str):

@@ -31,7 +31,7 @@ def main(argv):
   if not os.path.isdir(FLAGS.runs_root):
     print(f"error: {FLAGS.runs_root}: no such directory", file=sys.stderr)
     sys.exit(1)
-  from svlr_tf.startup import quiet_tensorflow
+  from svlr_tf.entry_points import quiet_tensorflow
   quiet_tensorflow()  # TensorBoard's event reader imports it
   out = FLAGS.out or os.path.join(FLAGS.runs_root, "report")
   try:

@@ -9,8 +9,8 @@ lines at level 2, some printed twice because two libraries each carry a logger).
 the import and restores it afterwards.  Nothing is lost: if the import fails the
 captured lines are written to stderr before the exception propagates, and
 ``show_log=True`` (the entry points pass it for ``--verbosity=0`` or more) lets
-them through.  :func:`quiet_tensorflow` is that import for an absl entry point
-(the reproduce modules and the tools), after its flags are parsed.
+them through (:func:`svlr_tf.entry_points.quiet_tensorflow` decides that from the
+command line's --verbosity).
 """
 
 from __future__ import annotations
@@ -39,17 +39,6 @@ def import_tensorflow(show_log: bool = False):
       raise
     _restore(saved)
   return tf
-
-
-def quiet_tensorflow():
-  """Returns ``tensorflow``, imported for an absl entry point after flag parsing:
-  its C++ start-up log and absl INFO lines (e.g. checkpoint notices, which drown
-  progress lines) hidden; an explicit --verbosity=0 or more shows both."""
-  from absl import flags, logging  # pylint: disable=import-outside-toplevel
-  verbosity = flags.FLAGS["verbosity"]
-  if not verbosity.present:
-    logging.set_verbosity(logging.WARNING)
-  return import_tensorflow(show_log=verbosity.present and verbosity.value >= 0)
 
 
 def _restore(saved: int) -> None:

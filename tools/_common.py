@@ -1,7 +1,8 @@
 """Small helpers shared by the command-line tools in ``tools/``.
 
-- :func:`run_main`: ``app.run`` wrapper that turns a :class:`DataError`, an I/O
-  fault or a TensorFlow error into one line on stderr and exit status 1.
+- :func:`run_main` (from :mod:`svlr_tf.entry_points`): ``app.run`` wrapper that
+  turns a :class:`DataError`, an I/O fault or a TensorFlow error into one line on
+  stderr and exit status 1.
 - :class:`Progress`: periodic ``name: done/total (rate/s)`` lines.
 - :func:`read_json`, :func:`atomic_write_json`, :func:`atomic_write_lines`,
   :func:`atomic_path`: reading with one-line errors and atomic writing (a
@@ -16,40 +17,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import time
-from typing import Any, Callable, Iterable, Iterator, List, Optional
+from typing import Any, Iterable, Iterator, List, Optional
 
 import numpy as np
-from absl import app, logging
+from absl import logging
 
-from svlr_tf.errors import DataError, one_line
+from svlr_tf.entry_points import run_main  # noqa: F401  (re-exported)
+from svlr_tf.errors import DataError
 from svlr_tf.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exported
                            read_json)
-
-
-def run_main(main: Callable[[list], Any], positional: int = 0) -> None:
-  """Runs an absl ``main``; a DataError becomes ``"<path>: <problem>"`` + exit 1.
-
-  ``positional``: how many positional arguments the tool takes (more is an error).
-  """
-
-  def wrapped(argv):
-    if len(argv) > 1 + positional:
-      print(f"error: unexpected argument(s) {' '.join(argv[1:])!r} (every option is "
-            "a flag: --name=value; see --help)", file=sys.stderr, flush=True)
-      sys.exit(1)
-    try:
-      return main(argv)
-    except Exception as err:  # pylint: disable=broad-except
-      message = one_line(err)
-      if message is None:
-        raise
-      sys.stdout.flush()
-      print(f"error: {message}", file=sys.stderr, flush=True)
-      sys.exit(1)
-
-  app.run(wrapped)
 
 
 class Progress:

@@ -26,7 +26,7 @@ import numpy as np
 from absl import flags
 
 from svlr_tf.errors import DataError
-from svlr_tf.startup import quiet_tensorflow
+from svlr_tf.entry_points import quiet_tensorflow
 from tools._common import run_main
 
 FLAGS = flags.FLAGS
