@@ -141,3 +141,19 @@ def test_argument_mistakes_are_one_line_errors(tmp_path, args, expected):
   lines = proc.stderr.strip().splitlines()
   assert len(lines) == 1 and expected in lines[0], proc.stderr
   assert not os.path.exists(tmp_path / "runs")  # nothing generated or trained
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["a", "b"], "error: unexpected argument(s) 'a b'"),
+    (["NOWHERE"], "NOWHERE: prepared data directory does not exist"),
+])
+def test_a_tools_argument_mistakes_are_one_line_errors(tmp_path, args, expected):
+  # The tools share the reproduce modules' runner (svlr_tf.entry_points.run_main);
+  # tools.check_data takes one positional argument.
+  proc = subprocess.run([sys.executable, "-m", "tools.check_data"]
+                        + [str(tmp_path / a) if a == "NOWHERE" else a for a in args],
+                        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT),
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 1
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and expected in lines[0], proc.stderr
