@@ -368,3 +368,32 @@ def test_a_killed_worker_stops_the_other_and_both_resume_to_the_same_result(
   resumed = json.load(open(killed / "zero_shot.json"))
   assert whole["zero_shot"] == resumed["zero_shot"]
   assert whole["recognition_test"] == resumed["recognition_test"]
+
+
+_GRIDS = textwrap.dedent("""
+    import sys
+    from absl import flags
+    from reproduce import common
+    from svlr_tf import grid
+    common.define_common_flags("unused")
+    flags.FLAGS(["prog", "--strategy", "multiworker", "--workdir", sys.argv[1]])
+    grid.run_grid = lambda rows, seeds, **kwargs: f"grid of {list(rows)}"
+    setup = common.Setup(data=None, strategy=None, dataset="")
+    print(common.run_grid(["a"], setup, select=False, last=False), flush=True)
+    print(common.run_grid(["b"], setup, select=False), flush=True)
+    print("after the last grid", flush=True)
+""")
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_worker_leaves_after_the_last_grid_of_a_module(tmp_path, index):
+  proc = subprocess.run([sys.executable, "-c", _GRIDS, str(tmp_path)], cwd=tmp_path,
+                        env=_env(TF_CONFIG=_tf_config([1, 2], index)),
+                        capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  lines = proc.stdout.splitlines()
+  assert lines[0] == "grid of ['a']"  # every worker trains every grid
+  if index == 0:  # the chief goes on to the tables
+    assert lines[1:] == ["grid of ['b']", "after the last grid"]
+  else:
+    assert lines[1:] == ["worker 1: training done; the chief writes the results"]
