@@ -127,7 +127,7 @@ def test_tiny_run_writes_every_key(tmp_path):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
   proc = subprocess.run(
       [sys.executable, "-m", "tools.benchmark", "--tiny", f"--out={out}",
-       f"--tmp_dir={tmp_path}"],
+       f"--tmp_dir={tmp_path}", "--parts=step,pipeline,memory"],  # xla: below
       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
   results = json.loads(out.read_text())
@@ -146,3 +146,43 @@ def test_tiny_run_writes_every_key(tmp_path):
   # The temporary stores are removed.
   assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]
   assert "pipeline batches/s" in proc.stdout
+
+
+def test_xla_part_alternates_the_two_steps():
+  from tools.benchmark.xla import time_alternating
+  calls = []
+
+  def step(name):
+    def call():
+      calls.append(name)
+      return 1.0
+    return call
+
+  timed = time_alternating({"xla": step("xla"), "tf": step("tf")}, repeats=3)
+  # Each: a compiling call and a warm-up call, then the timed calls in turn.
+  assert calls == ["xla", "xla", "tf", "tf"] + ["xla", "tf"] * 3
+  for name in ("xla", "tf"):
+    assert set(timed[name]) == {"compile_seconds", "seconds", "seconds_median"}
+    assert 0 <= timed[name]["seconds"] <= timed[name]["seconds_median"]
+  with pytest.raises(FloatingPointError, match="tf step"):
+    time_alternating({"tf": lambda: float("nan")}, repeats=1)
+
+
+@pytest.mark.slow  # XLA compiles in two processes: ~30 s quiet, minutes under load
+def test_tiny_xla_part_times_both_steps_on_one_device_and_mirrored(tmp_path):
+  out = tmp_path / "bench.json"
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  proc = subprocess.run(
+      [sys.executable, "-m", "tools.benchmark", "--tiny", f"--out={out}",
+       f"--tmp_dir={tmp_path}", "--parts=xla"],
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  results = json.loads(out.read_text())
+  for where in ("one_device", "mirrored"):
+    for kind in ("xla", "tf"):
+      assert results[f"{where}_{kind}_step_seconds"] > 0
+    assert results[f"{where}_xla_speedup"] == pytest.approx(
+        results[f"{where}_tf_step_seconds"] / results[f"{where}_xla_step_seconds"],
+        rel=5e-3)  # ratio() keeps 3 significant digits
+  assert results["mirrored_replicas"] == 2
+  assert "XLA speed-up, Mirrored" in proc.stdout

@@ -34,13 +34,22 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
    files are parsed into the prepared cache by the parent first, so the children
    measure training, not JSON parsing.
 
+4. XLA (part ``xla``, ``tools/benchmark/xla.py``): the step with and without
+   ``jit_compile`` on one model and batch, the two alternating, best of
+   ``--xla_steps``: on one device (``compiled_train_step``) and under
+   MirroredStrategy over ``--xla_devices`` logical CPU devices in a subprocess
+   (the trainer's ``distributed_train_step``). ``*_xla_speedup`` = TF s / XLA s.
+
 Targets on the 2-core reference machine: step >= 50% of the matmul roof;
 pipeline >= 150 batches/s; peak memory with the larger store <= 1.2x the
 smaller one. The JSON (``--out``) has the keys ``step_seconds``,
 ``step_gflop``, ``achieved_gflops``, ``matmul_roof_gflops``, ``roof_ratio``,
 ``pipeline_batches_per_s``, ``pipeline_gb_per_s``, ``pipeline_ratio``,
 ``pipeline_roof_batches_per_s``, ``pipeline_roof_ratio``, ``memory_small_mb``,
-``memory_large_mb``, ``memory_ratio`` and ``targets`` ({name: {value, target,
+``memory_large_mb``, ``memory_ratio``, ``one_device_xla_step_seconds``,
+``one_device_tf_step_seconds``, ``one_device_xla_speedup``,
+``mirrored_xla_step_seconds``, ``mirrored_tf_step_seconds``,
+``mirrored_xla_speedup`` and ``targets`` ({name: {value, target,
 met}}), plus details (per-shape roof, FLOP terms, RSS breakdown, machine).
 
 ``--mixed_precision mixed_float16 | mixed_bfloat16`` times the step under a
@@ -53,6 +62,7 @@ The package, one module per job:
 - ``roof.py``: the matmul roof;  ``step.py``: the training step;
 - ``pipeline.py``: the input pipeline and its NumPy gather roof;
 - ``memory.py``: the peak-memory subprocesses (``--memory_child``);
+- ``xla.py``: the step with and without XLA, one device and Mirrored (``--xla_child``);
 - ``data.py``: synthetic batches and paper-format prepared directories;
 - ``run.py``: one run of the selected parts, ratios, targets, the summary;
 - ``__main__.py``: the flags and the entry point.
@@ -67,3 +77,4 @@ from tools.benchmark.pipeline import time_numpy_gather, time_pipeline  # noqa: F
 from tools.benchmark.roof import matmul_gflops, matmul_roof, roof_shapes  # noqa: F401
 from tools.benchmark.run import run, summary  # noqa: F401
 from tools.benchmark.step import build_model, make_train_step, time_train_step  # noqa: F401
+from tools.benchmark.xla import time_alternating, time_one_device  # noqa: F401

@@ -13,6 +13,7 @@ from absl import flags, logging
 from tools.benchmark.common import PARTS, Settings
 from tools.benchmark.memory import child_main
 from tools.benchmark.run import TINY, run, summary
+from tools.benchmark.xla import child_main as xla_child_main
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Write the results here (JSON); the data tools' convention: --out is what a tool writes.")
@@ -35,6 +36,11 @@ flags.DEFINE_bool("memory_jit", True, "Compile the memory subprocesses' step wit
 flags.DEFINE_float("genome_fraction", 0.16, "Share of the store bytes that is Genome "
                    "regions (paper: ~6.4 GB Genome train of ~40 GB).")
 flags.DEFINE_string("tmp_dir", "/tmp", "Where the synthetic stores are written.")
+flags.DEFINE_integer("xla_steps", 3, "Timed steps of each of the XLA and TF steps "
+                     "(part xla; they alternate).", lower_bound=1)
+flags.DEFINE_integer("xla_devices", 2, "Logical CPU devices of the MirroredStrategy "
+                     "measurement (part xla).", lower_bound=2)
+flags.DEFINE_bool("xla_child", False, "(internal) the MirroredStrategy measurement.")
 flags.DEFINE_string("memory_child", None, "(internal) measure memory on this prepared dir.")
 flags.register_validator("parts", lambda parts: set(parts) <= set(PARTS),
                          message=f"--parts takes a list of {', '.join(PARTS)}")
@@ -44,7 +50,7 @@ def settings_from_flags() -> Settings:
   values = {name: FLAGS[name].value for name in (
       "preset", "experiment", "tiny", "steps", "matmul_repeats", "mixed_precision",
       "pipeline_batches", "pipeline_gb", "small_gb", "large_gb", "memory_steps",
-      "memory_jit", "genome_fraction", "tmp_dir")}
+      "memory_jit", "genome_fraction", "tmp_dir", "xla_steps", "xla_devices")}
   values["parts"] = tuple(FLAGS.parts)
   if FLAGS.tiny:
     values.update({k: v for k, v in TINY.items() if not FLAGS[k].present})
@@ -56,6 +62,9 @@ def main(argv):
   from svlr_tf.startup import import_tensorflow
   import_tensorflow()  # its C++ start-up log hidden
   settings = settings_from_flags()
+  if FLAGS.xla_child:
+    print(json.dumps(xla_child_main(settings)))
+    return
   if FLAGS.memory_child:
     print(json.dumps(child_main(FLAGS.memory_child, settings)))
     return

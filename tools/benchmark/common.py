@@ -12,7 +12,7 @@ import numpy as np
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.presets import world_preset_config
 
-PARTS = ("step", "pipeline", "memory")
+PARTS = ("step", "xla", "pipeline", "memory")
 
 # Paper-scale references of the issue (2-core machine).
 STEP_ROOF_TARGET = 0.5
@@ -39,6 +39,8 @@ class Settings:
   memory_jit: bool = True
   genome_fraction: float = 0.16
   tmp_dir: str = "/tmp"
+  xla_steps: int = 3
+  xla_devices: int = 2
 
   def config(self) -> ExperimentConfig:
     return world_preset_config("tiny" if self.tiny else self.preset, self.experiment)

@@ -19,9 +19,10 @@ from tools.benchmark.memory import measure_memory
 from tools.benchmark.pipeline import time_numpy_gather, time_pipeline
 from tools.benchmark.roof import best_roof, matmul_roof
 from tools.benchmark.step import time_train_step
+from tools.benchmark.xla import measure_mirrored, time_one_device
 
 # Sizes of a --tiny run (tiny dims: a VQA image is 6 x 16 float16 = 192 bytes).
-TINY = dict(steps=2, matmul_repeats=2, pipeline_batches=20, pipeline_gb=2e-4,
+TINY = dict(steps=2, xla_steps=2, matmul_repeats=2, pipeline_batches=20, pipeline_gb=2e-4,
             small_gb=2e-4, large_gb=8e-4, memory_steps=3, memory_jit=False)
 
 
@@ -65,6 +66,13 @@ def run(settings: Settings, log=print) -> dict:
     raise ValueError(f"Unknown benchmark parts {sorted(unknown)}.")
   if "step" in parts:
     _run_step(settings, config, results, log)
+  if "xla" in parts:
+    vocabulary_size = 200 if settings.tiny else 20000
+    log("XLA: one device, the step with and without jit_compile ...")
+    results.update(time_one_device(config, settings.xla_steps, vocabulary_size))
+    log(f"XLA: MirroredStrategy on {settings.xla_devices} logical CPU devices, with "
+        "and without jit_compile (a subprocess) ...")
+    results.update(measure_mirrored(settings))
   tmp = tempfile.mkdtemp(prefix="svlr_benchmark_", dir=settings.tmp_dir)
   try:
     written: Dict[float, str] = {}
@@ -127,6 +135,12 @@ SUMMARY = (
     ("matmul_roof_gflops", "float32 matmul roof GFLOP/s (TF, XLA)"),
     ("roof_ratio", "step / roof"),
     ("roof_ratio_needed_only", "step / roof (needed backward only)"),
+    ("one_device_xla_step_seconds", "step with XLA, one device (s, best of {xla_steps})"),
+    ("one_device_tf_step_seconds", "step without XLA, one device (s)"),
+    ("one_device_xla_speedup", "XLA speed-up, one device (TF s / XLA s)"),
+    ("mirrored_xla_step_seconds", "step with XLA, Mirrored on {xla_devices} CPU devices (s)"),
+    ("mirrored_tf_step_seconds", "step without XLA, Mirrored (s)"),
+    ("mirrored_xla_speedup", "XLA speed-up, Mirrored (TF s / XLA s)"),
     ("pipeline_batches_per_s", "pipeline batches/s"),
     ("pipeline_gb_per_s", "pipeline GB/s (float16 features)"),
     ("pipeline_ratio", "pipeline batches/s x step s"),
@@ -142,7 +156,9 @@ def summary(results: dict, settings: Settings) -> str:
   lines = [f"svlr_tf benchmark: preset {results['preset']}, {results['experiment']}"]
   for key, label in SUMMARY:
     if key in results:
-      lines.append(f"  {label.format(steps=settings.steps):40s} {results[key]}")
+      label = label.format(steps=settings.steps, xla_steps=settings.xla_steps,
+                           xla_devices=settings.xla_devices)
+      lines.append(f"  {label:40s} {results[key]}")
   for name, t in results["targets"].items():
     if t["value"] is not None:
       lines.append(f"  target {name} {t['target']}: {'met' if t['met'] else 'MISSED'}")
