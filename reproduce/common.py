@@ -75,6 +75,11 @@ def define_common_flags(default_workdir: str) -> None:
                     "Keras dtype policy for training (train.mixed_precision).")
   flags.DEFINE_bool("jit_compile", None, "Compile the train step with XLA "
                     "(train.jit_compile).")
+  flags.DEFINE_enum("input_mode", None, list(config_lib.INPUT_MODES),
+                    "How training batches reach the device (train.input_mode): host "
+                    "= features gathered on the host each step, resident = loaded "
+                    "once into device memory, auto = resident when they fit. Both "
+                    "train identically.")
   flags.DEFINE_bool("retrain_stale", False, "Retrain finished runs whose results were "
                     "made by other code (package versions or git commit) instead of "
                     "reusing them with a warning.")
@@ -106,7 +111,7 @@ def overrides() -> Dict[str, Dict[str, Any]]:
     flag = FLAGS[f"config.{section}.{field}"]
     if flag.present:
       out[section][field] = flag.value
-  for name in ("mixed_precision", "jit_compile"):
+  for name in ("mixed_precision", "jit_compile", "input_mode"):
     if FLAGS[name].value is not None:
       out["train"][name] = FLAGS[name].value
   if FLAGS.steps is not None:

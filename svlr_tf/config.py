@@ -126,6 +126,7 @@ class DataConfig:
 
 
 MIXED_PRECISION_POLICIES = ("none", "mixed_float16", "mixed_bfloat16")
+INPUT_MODES = ("auto", "host", "resident")  # svlr_tf/data/input_mode.py
 
 # Fields the prepared data decides (word vectors, feature store, classes.json,
 # meta.json): never set by a preset or an override, always by ``with_data_dims``.
@@ -152,6 +153,10 @@ class TrainConfig:
     init_from: "" (Xavier initialisation, Sec. 4), or the name of a finished
       run in the same seed directory (e.g. "genome_only") whose selected weights
       start this run: the pre-training ablation of Sec. 5.2.
+    input_mode: how training batches reach the device: "host" (features
+      gathered on the host every step), "resident" (the training features
+      loaded once into device memory, indices per step) or "auto" (resident
+      when they fit).  Both train identically, so it is in ``RUN_ONLY_FIELDS``.
 
   The cadence rule (checked here, once): evaluations happen at checkpoints, so
   ``eval_every`` is a multiple of ``checkpoint_every``.
@@ -165,6 +170,7 @@ class TrainConfig:
   jit_compile: bool = False
   mixed_precision: str = "none"
   init_from: str = ""
+  input_mode: str = "auto"
 
   def __post_init__(self):
     for name in ("steps", "eval_every", "checkpoint_every", "log_every"):
@@ -178,6 +184,9 @@ class TrainConfig:
     if self.mixed_precision not in MIXED_PRECISION_POLICIES:
       raise ValueError(f"train.mixed_precision must be one of "
                        f"{list(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
+    if self.input_mode not in INPUT_MODES:
+      raise ValueError(f"train.input_mode must be one of {list(INPUT_MODES)}, got "
+                       f"{self.input_mode!r}.")
 
   def fitted_to_steps(self) -> "TrainConfig":
     """The cadence shortened to fit ``steps`` (a run shorter than ``eval_every``
@@ -245,13 +254,14 @@ class ExperimentConfig:
     config after a run was made (``train.init_from``, ``train.mixed_precision``,
     ...) default to what the code did before they existed, so such a run is
     still this config.  A field ``saved`` has that this code does not know makes
-    it another config.
+    it another config.  ``RUN_ONLY_FIELDS`` (how a run computes, not what) are
+    not compared.
     """
     try:
-      return ExperimentConfig.from_dict(with_legacy_defaults(saved)).to_dict() == \
-          self.to_dict()
+      saved = ExperimentConfig.from_dict(with_legacy_defaults(saved)).to_dict()
     except (TypeError, ValueError):
       return False
+    return without_run_only_fields(saved) == without_run_only_fields(self.to_dict())
 
   def replace(self, **sections: Dict[str, Any]) -> "ExperimentConfig":
     """Returns a copy with fields of sections overridden.
@@ -326,6 +336,23 @@ LEGACY_DEFAULTS: Dict[str, Dict[str, Any]] = {
     # Eq. 9 for questions without nouns or adjectives; "zero" before it was a field.
     "model": {"zero_shot_empty_question": "zero"},
 }
+
+
+# Fields that choose how a run computes, never its numbers (both input modes
+# train on the same batches with the same values, tests/training/
+# test_input_modes.py): a finished run is reused and a checkpoint resumed
+# whatever their values.
+RUN_ONLY_FIELDS: Dict[str, tuple] = {"train": ("input_mode",)}
+
+
+def without_run_only_fields(config: Dict[str, Any]) -> Dict[str, Any]:
+  """A copy of a config dict without the ``RUN_ONLY_FIELDS``."""
+  out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
+  for section, names in RUN_ONLY_FIELDS.items():
+    if isinstance(out.get(section), dict):
+      for name in names:
+        out[section].pop(name, None)
+  return out
 
 
 def with_legacy_defaults(saved: Dict[str, Any]) -> Dict[str, Any]:

@@ -12,6 +12,10 @@ and the world calibration (``tools.calibrate_world``) all train with
 * ``train_step``: Eq. 10 loss + weight decay (Sec. 4), gradients, Adam update.
   The per-replica loss is divided by the number of replicas, so summed gradients
   equal those of the global batch; with ``mixed_float16`` the loss is scaled.
+* Input modes (``train.input_mode``, svlr_tf/data/input_mode.py): with
+  ``build_resident`` returning :class:`~svlr_tf.data.resident.ResidentFeatures`,
+  ``build_inputs`` yields indices instead of features and the step gathers the
+  features on the device before ``train_step`` (the same batches).
 * ``vqa_split_scores`` / ``recognition_split_scores``: a model's scores on a
   whole split, in split order, for the held-out selection and the test tables.
 """
@@ -27,7 +31,8 @@ import tensorflow as tf
 import keras
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data import pipeline
+from svlr_tf.data import input_mode, pipeline
+from svlr_tf.data import resident as resident_lib
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.evaluation.multiple_choice import VQAScorer
@@ -93,11 +98,46 @@ class SVLRTask:
       optimizer.build(model.trainable_variables)
     return optimizer
 
+  def build_resident(self, data: PreparedData, stores: Mapping[str, FeatureStore],
+                     strategy: Optional[tf.distribute.Strategy] = None,
+                     log: Callable[[str], None] = print
+                     ) -> Optional[resident_lib.ResidentFeatures]:
+    """The input mode (``train.input_mode``; "auto" from the features' size and
+    the replica devices' memory), said in one line; in "resident" mode the
+    training features loaded on every replica device, else None (host mode)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    requested = self.config.train.input_mode
+    if requested == "host":
+      log(f"[{self.config.name}] input mode host: train.input_mode=host")
+      return None
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+      why = ("not implemented under MultiWorkerMirroredStrategy (its variables "
+             "start as a broadcast from the chief: the whole store over the network)")
+      if requested == "resident":
+        raise ValueError(f"train.input_mode=resident is {why}; use host or auto.")
+      log(f"[{self.config.name}] input mode host: auto: resident is {why}")
+      return None
+    index = resident_lib.ResidentIndex(data, stores, self.config)
+    mode, reason = input_mode.choose(requested, index.nbytes,
+                                     input_mode.replica_devices(strategy))
+    log(f"[{self.config.name}] input mode {mode}: {reason}")
+    return resident_lib.ResidentFeatures(index, strategy) if mode == "resident" else None
+
   def build_inputs(self, data: PreparedData, stores: Mapping[str, FeatureStore],
                    seed: int, num_batches: Optional[int] = None,
-                   shard: Optional[pipeline.Shard] = None) -> tf.data.Dataset:
+                   shard: Optional[pipeline.Shard] = None,
+                   resident: Optional[resident_lib.ResidentFeatures] = None
+                   ) -> tf.data.Dataset:
     """Training batches of the tasks the experiment trains (global batch sizes;
-    with ``shard``, one input pipeline's per-replica part of each)."""
+    with ``shard``, one input pipeline's per-replica part of each); with
+    ``resident``, indices in place of the features (the same batches once the
+    step has gathered them)."""
+    if resident is not None:
+      if shard is not None:
+        raise ValueError("resident inputs are not sharded (build_resident refuses "
+                         "MultiWorkerMirroredStrategy)")
+      return resident_lib.joint_index_dataset(data, resident.index, self.config,
+                                              seed=seed, num_batches=num_batches)
     return pipeline.joint_dataset(data, stores, self.config, seed=seed,
                                   num_batches=num_batches, shard=shard)
 
@@ -135,7 +175,9 @@ class SVLRTask:
     return losses
 
   def replica_step(self, model: SVLRModel, optimizer, num_replicas: int = 1,
-                   distributed: bool = False) -> Callable:
+                   distributed: bool = False,
+                   resident: Optional[resident_lib.ResidentFeatures] = None
+                   ) -> Callable:
     """``train_step`` bound to a model and optimizer: batch -> losses.
 
     With ``train.jit_compile``, XLA compiles the whole step on one device; under
@@ -145,7 +187,12 @@ class SVLRTask:
     synchronisation point (docs/architecture.md, "XLA and tf.distribute").
     The result is a plain Python function: ``strategy.run`` given a jit-compiled
     ``tf.function`` itself compiles all replicas into one cluster on CPU devices.
+    With ``resident``, the batch's indices become features on the device first
+    (``ResidentFeatures.device_batch``; outside XLA under a strategy).
     """
+    if resident is not None:
+      return self._resident_replica_step(model, optimizer, num_replicas, distributed,
+                                         resident)
     if not self.config.train.jit_compile:
       return functools.partial(self.train_step, model=model, optimizer=optimizer,
                                num_replicas=num_replicas)
@@ -164,13 +211,26 @@ class SVLRTask:
 
     return step
 
+  def _resident_replica_step(self, model, optimizer, num_replicas: int,
+                             distributed: bool, resident) -> Callable:
+    """``replica_step`` of a resident batch (indices): ``device_batch``, then the
+    host-mode replica step of the same kind."""
+    step = self.replica_step(model, optimizer, num_replicas, distributed)
+    if self.config.train.jit_compile and not distributed:  # the gather inside XLA
+      return tf.function(lambda batch: self.train_step(
+          resident.device_batch(batch), model, optimizer, num_replicas),
+                         jit_compile=True)
+    return lambda batch: step(resident.device_batch(batch))
+
   def distributed_train_step(self, model: SVLRModel, optimizer,
-                             strategy: tf.distribute.Strategy) -> Callable:
+                             strategy: tf.distribute.Strategy,
+                             resident: Optional[resident_lib.ResidentFeatures] = None
+                             ) -> Callable:
     """iterator -> losses averaged over replicas: one step of the trainer."""
     with strategy.scope():  # False for the default (one-device) strategy
       distributed = tf.distribute.has_strategy()
     replica_step = self.replica_step(model, optimizer, strategy.num_replicas_in_sync,
-                                     distributed=distributed)
+                                     distributed=distributed, resident=resident)
 
     @tf.function
     def step(iterator):
@@ -181,11 +241,17 @@ class SVLRTask:
     return step
 
   def compiled_train_step(self, model: SVLRModel, optimizer,
-                          jit_compile: Optional[bool] = None) -> Callable:
+                          jit_compile: Optional[bool] = None,
+                          resident: Optional[resident_lib.ResidentFeatures] = None
+                          ) -> Callable:
     """batch -> losses on one device, as a ``tf.function`` (the benchmark's timed
-    step and the calibration's); ``jit_compile`` defaults to the config's."""
+    step and the calibration's); ``jit_compile`` defaults to the config's; with
+    ``resident``, after the device-side gather of the features."""
     if jit_compile is None:
       jit_compile = self.config.train.jit_compile
+    if resident is not None:
+      return tf.function(lambda batch: self.train_step(
+          resident.device_batch(batch), model, optimizer), jit_compile=jit_compile)
     return tf.function(functools.partial(self.train_step, model=model,
                                          optimizer=optimizer), jit_compile=jit_compile)
 

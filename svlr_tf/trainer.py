@@ -48,7 +48,8 @@ import keras
 
 from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
                                  restore_newest_readable)
-from svlr_tf.config import ExperimentConfig, with_legacy_defaults
+from svlr_tf.config import (ExperimentConfig, with_legacy_defaults,
+                            without_run_only_fields)
 from svlr_tf.data.pipeline import Shard
 from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
@@ -78,7 +79,7 @@ def _check_same_run(saved: dict, current: dict, path: str) -> None:
     pass  # unknown fields: compared as they are, so they differ
 
   def comparable(config):
-    config = json.loads(json.dumps(config))  # a deep copy with JSON types
+    config = without_run_only_fields(json.loads(json.dumps(config)))  # a deep copy
     config["train"].pop("steps", None)
     config["train"].pop("log_every", None)
     return config
@@ -154,7 +155,7 @@ class Trainer(HeldOutSelection):
     self._eval_fns = self.task.eval_functions(self.model)
 
   # ---------------------------------------------------------------- training
-  def _train_dataset(self, step: int, num_steps: int):
+  def _train_dataset(self, step: int, num_steps: int, resident=None):
     """The input of the segment of ``num_steps`` steps that starts at ``step``.
 
     Under MultiWorkerMirroredStrategy each worker builds only its own part of each
@@ -170,7 +171,7 @@ class Trainer(HeldOutSelection):
                                       shard=Shard.from_input_context(context))
       return self.strategy.distribute_datasets_from_function(worker_input)
     ds = self.task.build_inputs(self.data, self.stores, seed=seed,
-                                num_batches=num_steps)
+                                num_batches=num_steps, resident=resident)
     return self.strategy.experimental_distribute_dataset(ds)
 
   def fit(self) -> dict:
@@ -233,11 +234,18 @@ class Trainer(HeldOutSelection):
     step = int(self.step.numpy())
     every = max(1, cfg.train.checkpoint_every)
     t0, steps_done = time.time(), 0
+    # Input mode (train.input_mode): resident features live while training only.
+    resident = (self.task.build_resident(self.data, self.stores, self.strategy,
+                                         self.log) if step < total_steps else None)
+    train_step = self._train_step if resident is None else (
+        self.task.distributed_train_step(self.model, self.optimizer, self.strategy,
+                                         resident))
+    iterator = None
     while step < total_steps:
       end = min(total_steps, (step // every + 1) * every)
-      iterator = iter(self._train_dataset(step, end - step))
+      iterator = iter(self._train_dataset(step, end - step, resident))
       while step < end:
-        losses = self._train_step(iterator)
+        losses = train_step(iterator)
         step += 1
         steps_done += 1
         if steps_done == 1:  # the first step traces and compiles: not timed
@@ -265,6 +273,7 @@ class Trainer(HeldOutSelection):
       if chief and (step % cfg.train.eval_every == 0 or step == total_steps):
         self._select(step)
       self._save_checkpoint(step)
+    del iterator, train_step, resident  # frees the resident features
     train_writer.flush()
     if not chief:  # the chief selects; its evaluations.json says what it chose
       return {"best_step": None, "best_metric": None,

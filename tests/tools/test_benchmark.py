@@ -22,7 +22,11 @@ RESULT_KEYS = (
     "step_seconds", "step_gflop", "achieved_gflops", "matmul_roof_gflops",
     "roof_ratio", "pipeline_batches_per_s", "pipeline_gb_per_s", "pipeline_ratio",
     "pipeline_roof_batches_per_s", "pipeline_roof_ratio", "memory_small_mb",
-    "memory_large_mb", "memory_ratio", "targets")
+    "memory_large_mb", "memory_ratio", "host_input_batches_per_s",
+    "resident_input_batches_per_s", "host_step_seconds_with_input",
+    "resident_step_seconds_with_input", "host_train_batches_per_s",
+    "resident_train_batches_per_s", "host_mb_per_batch_from_host",
+    "resident_mb_per_batch_from_host", "targets")
 # Keys of results that are numbers > 0 in every run.
 
 
@@ -127,7 +131,7 @@ def test_tiny_run_writes_every_key(tmp_path):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
   proc = subprocess.run(
       [sys.executable, "-m", "tools.benchmark", "--tiny", f"--out={out}",
-       f"--tmp_dir={tmp_path}", "--parts=step,pipeline,memory"],  # xla: below
+       f"--tmp_dir={tmp_path}", "--parts=step,pipeline,input_modes,memory"],  # xla: below
       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 0, proc.stderr[-2000:]
   results = json.loads(out.read_text())
@@ -146,6 +150,11 @@ def test_tiny_run_writes_every_key(tmp_path):
   # The temporary stores are removed.
   assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]
   assert "pipeline batches/s" in proc.stdout
+  # Both input modes in the same run; the resident batches carry indices, not
+  # features, so they are smaller.
+  assert set(results["input_modes"]) == {"host", "resident"}
+  assert results["resident_mb_per_batch_from_host"] < results["host_mb_per_batch_from_host"]
+  assert "resident: step with input (s)" in proc.stdout
 
 
 def test_xla_part_alternates_the_two_steps():

@@ -84,15 +84,21 @@ def test_config_overrides_from_the_command_line_reach_config_json(tiny_world, tm
   args = ["-m", "reproduce.table1", "--preset", "tiny", "--seeds", "1", "--steps", "2",
           "--data_dir", tiny_world, "--workdir", str(tmp_path / "t1"),
           "--experiments", "joint_svlr"]
-  proc = _run(args + ["--config.loss.alpha_ans=0.25",
-                      "--config.optimizer.learning_rate=0.002"], cwd=tmp_path)
+  overrides = ["--config.loss.alpha_ans=0.25", "--config.optimizer.learning_rate=0.002"]
+  proc = _run(args + overrides + ["--input_mode=host"], cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
   config = json.load(open(tmp_path / "t1" / "seed0" / "joint_svlr" / "config.json"))
   assert config["loss"]["alpha_ans"] == 0.25
   assert config["optimizer"]["learning_rate"] == 0.002
+  assert config["train"]["input_mode"] == "host"
+  assert "input mode host: train.input_mode=host" in proc.stdout
   table = json.load(open(tmp_path / "t1" / "table1.json"))
   assert list(table["rows"]) == ["Joint SVLR"] and table["config"]["loss"]["alpha_ans"] == 0.25
   assert "run 1/1" in proc.stdout and "table1.md" in proc.stdout
+
+  # The input mode does not change the numbers: the finished run is reused.
+  same = _run(args + overrides + ["--input_mode=resident"], cwd=tmp_path)
+  assert same.returncode == 0 and "done already" in same.stdout, same.stderr[-3000:]
 
   # The same workdir with another override is another run: refused, not mixed.
   other = _run(args + ["--config.loss.alpha_ans=0.5"], cwd=tmp_path)

@@ -1,4 +1,5 @@
-r"""Performance benchmark at paper scale: training step, input pipeline, memory.
+r"""Performance benchmark at paper scale: training step, input pipeline, input
+modes, memory.
 
     python -m tools.benchmark [--out out.json] [--small_gb 1 --large_gb 8]
     python -m tools.benchmark --tiny --out /tmp/b.json     # smoke run, < 30 s
@@ -10,7 +11,7 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
 1. Training step: the trainer's own step (``svlr_tf.task.SVLRTask.train_step``:
    forward + backward + Adam update), compiled with XLA
    (``jit_compile=True``), on synthetic batches built directly as tensors (the
-   shapes and dtypes of docs/architecture.md "Batches", ``tools/benchmark_data.py``;
+   shapes and dtypes of docs/architecture.md "Batches", ``tools/benchmark/data.py``;
    features float16 as the pipeline delivers them). Its FLOPs come from :mod:`svlr_tf.flops` (every
    matmul of the forward, x2 for FLOPs, x3 for forward + backward;
    ``*_needed_only`` leaves out the input gradients of layers with constant
@@ -26,7 +27,14 @@ a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
    step seconds (> 1: the pipeline outruns the step). Its roof is a plain NumPy
    gather of the same batches (50 images + 200 Genome rows) from the same
    memory-mapped shards into reused buffers, one thread.
-3. Peak memory. A fresh subprocess per store size (both run at once) opens a synthetic prepared
+3. Input modes (``train.input_mode``, docs/architecture.md "Input modes"), on
+   the same synthetic directory, host then resident (the features loaded into
+   the CPU's memory: the resident code on the CPU device): input batches/s
+   (resident: index batches + the compiled device-side gather), MB a batch
+   carries from the host, and the trainer's compiled step with its input
+   included (``next(iterator)`` + step; best of ``--steps``) as seconds and
+   training batches/s (``tools/benchmark/input_modes.py``).
+4. Peak memory. A fresh subprocess per store size (both run at once) opens a synthetic prepared
    directory (VQA store + Genome store, ``--small_gb`` / ``--large_gb`` on disk in
    all, records spanning every image) and trains a few steps of a small model
    (paper data dims, small widths) on ``joint_dataset`` at paper batch sizes.
@@ -49,8 +57,11 @@ smaller one. The JSON (``--out``) has the keys ``step_seconds``,
 ``memory_large_mb``, ``memory_ratio``, ``one_device_xla_step_seconds``,
 ``one_device_tf_step_seconds``, ``one_device_xla_speedup``,
 ``mirrored_xla_step_seconds``, ``mirrored_tf_step_seconds``,
-``mirrored_xla_speedup`` and ``targets`` ({name: {value, target,
-met}}), plus details (per-shape roof, FLOP terms, RSS breakdown, machine).
+``mirrored_xla_speedup``, for each input mode ``<mode>_input_batches_per_s``,
+``<mode>_mb_per_batch_from_host``, ``<mode>_step_seconds_with_input``,
+``<mode>_train_batches_per_s`` (mode ``host`` or ``resident``; all figures per mode
+under ``input_modes``) and ``resident_load_seconds``, and ``targets`` ({name:
+{value, target, met}}), plus details (per-shape roof, FLOP terms, RSS breakdown, machine).
 
 ``--mixed_precision mixed_float16 | mixed_bfloat16`` times the step under a
 Keras mixed-precision policy (for GPUs; on CPUs it is usually slower). Synthetic
@@ -61,6 +72,7 @@ The package, one module per job:
 - ``common.py``: :class:`Settings` (the flags as data), targets, timing helpers;
 - ``roof.py``: the matmul roof;  ``step.py``: the training step;
 - ``pipeline.py``: the input pipeline and its NumPy gather roof;
+- ``input_modes.py``: host and resident input, each with the training step;
 - ``memory.py``: the peak-memory subprocesses (``--memory_child``);
 - ``xla.py``: the step with and without XLA, one device and Mirrored (``--xla_child``);
 - ``data.py``: synthetic batches and paper-format prepared directories;

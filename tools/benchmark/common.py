@@ -12,7 +12,7 @@ import numpy as np
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.presets import world_preset_config
 
-PARTS = ("step", "xla", "pipeline", "memory")
+PARTS = ("step", "xla", "pipeline", "input_modes", "memory")
 
 # Paper-scale references of the issue (2-core machine).
 STEP_ROOF_TARGET = 0.5

@@ -15,6 +15,7 @@ from tools.benchmark.common import (MEMORY_RATIO_TARGET, PARTS,
                                     Settings, ratio, sig)
 from tools.benchmark.data import (prepared_config, store_bytes, warm_page_cache,
                                   warm_split_cache, write_synthetic_prepared)
+from tools.benchmark.input_modes import MODES, time_input_modes
 from tools.benchmark.memory import measure_memory
 from tools.benchmark.pipeline import time_numpy_gather, time_pipeline
 from tools.benchmark.roof import best_roof, matmul_roof
@@ -97,6 +98,19 @@ def run(settings: Settings, log=print) -> dict:
       log("input pipeline: NumPy gather roof ...")
       results.update(time_numpy_gather(path, data_config, settings.pipeline_batches))
       results["pipeline_store_gb"] = sig(store_bytes(path) / 1e9)
+    if "input_modes" in parts:
+      path = dataset(settings.pipeline_gb)
+      warm_page_cache(path)
+      log("input modes: host and resident, input and training step ...")
+      modes = time_input_modes(path, prepared_config(config, path), settings.steps,
+                               settings.pipeline_batches,
+                               min_seconds=0.0 if settings.tiny else 1.5)
+      results["input_modes"] = modes
+      for mode in MODES:
+        for key in ("input_batches_per_s", "step_seconds_with_input",
+                    "train_batches_per_s", "mb_per_batch_from_host"):
+          results[f"{mode}_{key}"] = modes[mode][key]
+      results["resident_load_seconds"] = modes["resident"]["load_seconds"]
     if "memory" in parts:
       sizes = {"small": settings.small_gb, "large": settings.large_gb}
       paths = {name: dataset(gb) for name, gb in sizes.items()}
@@ -146,6 +160,15 @@ SUMMARY = (
     ("pipeline_ratio", "pipeline batches/s x step s"),
     ("pipeline_roof_batches_per_s", "NumPy gather roof batches/s"),
     ("pipeline_roof_ratio", "pipeline / gather roof"),
+    ("host_input_batches_per_s", "host input batches/s"),
+    ("resident_input_batches_per_s", "resident input batches/s (+ device gather)"),
+    ("host_mb_per_batch_from_host", "host input MB per batch"),
+    ("resident_mb_per_batch_from_host", "resident input MB per batch"),
+    ("host_step_seconds_with_input", "host: step with input (s)"),
+    ("resident_step_seconds_with_input", "resident: step with input (s)"),
+    ("host_train_batches_per_s", "host: training batches/s"),
+    ("resident_train_batches_per_s", "resident: training batches/s"),
+    ("resident_load_seconds", "resident: loading the features (s)"),
     ("memory_small_mb", "peak RSS, small store (MB)"),
     ("memory_large_mb", "peak RSS, large store (MB)"),
     ("memory_ratio", "large / small"),
@@ -158,7 +181,7 @@ def summary(results: dict, settings: Settings) -> str:
     if key in results:
       label = label.format(steps=settings.steps, xla_steps=settings.xla_steps,
                            xla_devices=settings.xla_devices)
-      lines.append(f"  {label:40s} {results[key]}")
+      lines.append(f"  {label:44s} {results[key]}")
   for name, t in results["targets"].items():
     if t["value"] is not None:
       lines.append(f"  target {name} {t['target']}: {'met' if t['met'] else 'MISSED'}")

@@ -25,10 +25,12 @@ def build_model(config: ExperimentConfig, word_vectors, object_class_words,
   return task, model, task.build_optimizer(model)
 
 
-def make_train_step(task, model, optimizer, jit_compile: bool = True):
+def make_train_step(task, model, optimizer, jit_compile: bool = True, resident=None):
   """The trainer's own step, ``SVLRTask.train_step`` (Eq. 10 loss + weight decay,
-  gradients, Adam update; returns the losses), compiled for one device."""
-  return task.compiled_train_step(model, optimizer, jit_compile=jit_compile)
+  gradients, Adam update; returns the losses), compiled for one device; with
+  ``resident`` (``SVLRTask.build_resident``), after the device-side gather."""
+  return task.compiled_train_step(model, optimizer, jit_compile=jit_compile,
+                                  resident=resident)
 
 
 def time_train_step(config: ExperimentConfig, steps: int, mixed_precision: str = "none",
