@@ -291,6 +291,21 @@ def test_auto_on_this_machine_reads_memavailable(tmp_path):
   assert mode == "resident", why
 
 
+def test_multiworker_runs_take_the_host_input(tiny_data):
+  # Not under MultiWorkerMirroredStrategy (its variables start as a broadcast
+  # from the chief); the check comes before anything is loaded or created.
+  strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
+  logs = []
+  auto = task_lib.SVLRTask(_config(tiny_data, "auto"))
+  assert auto.build_resident(tiny_data, {}, strategy, logs.append) is None
+  assert logs == ["[joint_svlr] input mode host: auto: resident is not implemented "
+                  "under MultiWorkerMirroredStrategy (its variables start as a "
+                  "broadcast from the chief: the whole store over the network)"]
+  with pytest.raises(ValueError, match="input_mode=resident is not implemented"):
+    task_lib.SVLRTask(_config(tiny_data, "resident")).build_resident(
+        tiny_data, {}, strategy, logs.append)
+
+
 def test_the_input_mode_does_not_make_another_config():
   with pytest.raises(ValueError, match="train.input_mode must be one of"):
     ExperimentConfig().replace(train={"input_mode": "device"})
