@@ -1,7 +1,7 @@
 """XLA (``train.jit_compile``) under MirroredStrategy on 2 logical CPU devices.
 
 Each test runs in a fresh process: logical devices are fixed when TensorFlow starts.
-docs/performance.md ("XLA under MirroredStrategy") explains the cause and the cost.
+docs/architecture.md ("XLA and tf.distribute") explains the cause and the cost.
 """
 
 import json
@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -135,3 +137,39 @@ def test_jit_compiled_mirrored_step_matches_the_tensorflow_step(tiny_world):
   for a, b in zip(plain["statistics"], xla["statistics"]):
     for replica in (0, 1):
       np.testing.assert_allclose(b[replica], a[replica], rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.slow  # three TensorFlow processes with XLA compiles: ~130 s under load 6
+def test_jit_compiled_step_under_two_workers_matches_mirrored(tiny_world, tmp_path):
+  """MultiWorkerMirroredStrategy (two worker processes, one CPU device each) with
+  ``jit_compile``: the workers end with the same weights, those of the
+  jit-compiled MirroredStrategy step on two logical devices."""
+  import numpy as np
+  import test_multiworker as mw  # its worker script and helpers (same directory)
+  worker = mw._WORKER.replace(
+      'steps=12)', 'steps=3, overrides={"train": {"jit_compile": True}})')
+  assert worker != mw._WORKER
+  ports = mw._free_ports(2)
+  procs = []
+  try:
+    for i in range(2):
+      procs.append(mw._start(["-c", worker, "multiworker", tiny_world,
+                              str(tmp_path / "shared"), str(tmp_path / f"w{i}.npz")],
+                             tmp_path, tmp_path / f"w{i}.log",
+                             TF_CONFIG=mw._tf_config(ports, i)))
+    procs.append(mw._start(["-c", worker, "mirrored", tiny_world,
+                            str(tmp_path / "mirrored"), str(tmp_path / "m.npz")],
+                           tmp_path, tmp_path / "m.log"))
+    codes = mw._wait_all(procs, timeout=900)
+  finally:
+    mw._kill_all(procs)
+  logs = [(tmp_path / f"{n}.log").read_text() for n in ("w0", "w1", "m")]
+  assert codes == [0, 0, 0], "\n=====\n".join(log[-3000:] for log in logs)
+  w0, w1, m = (np.load(tmp_path / f"{n}.npz") for n in ("w0", "w1", "m"))
+  synced = [k for k in w0.files if not mw._moving_statistics(k)]
+  assert len(synced) > 40
+  for k in synced:
+    np.testing.assert_array_equal(w0[k], w1[k], err_msg=k)
+  for k in w0.files:  # measured 1.2e-7
+    scale = max(float(np.max(np.abs(m[k]))), 1.0)
+    assert float(np.max(np.abs(w0[k] - m[k]))) < 1e-5 * scale, k
