@@ -269,11 +269,14 @@ def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
 
 
 def _resolve_data_as_worker():
-  """resolve_data; a worker other than the chief waits (up to 30 minutes) while
-  another process generates the embedded world."""
+  """resolve_data; under --strategy multiworker every worker, the chief too, waits
+  (up to 30 minutes) while another process generates the embedded world: the
+  workers start together and any one of them may be the one generating it (a
+  chief that stopped here would leave the others waiting for it in the
+  strategy's start-up).  One process alone stops at once, as before."""
   import time
   from svlr_tf.workdir import DirectoryInUse
-  deadline = time.time() + (0 if worker_role().is_chief else 1800)
+  deadline = time.time() + (1800 if FLAGS.strategy == "multiworker" else 0)
   while True:
     try:
       return resolve_data(FLAGS.preset, FLAGS.data_dir)

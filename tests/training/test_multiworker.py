@@ -397,3 +397,46 @@ def test_a_worker_leaves_after_the_last_grid_of_a_module(tmp_path, index):
     assert lines[1:] == ["grid of ['b']", "after the last grid"]
   else:
     assert lines[1:] == ["worker 1: training done; the chief writes the results"]
+
+
+_WAIT_FOR_WORLD = textwrap.dedent("""
+    import sys, time
+    from absl import flags
+    from reproduce import common
+    from svlr_tf.workdir import DirectoryInUse
+    common.define_common_flags("unused")
+    flags.FLAGS(["prog", "--strategy", sys.argv[2], "--workdir", sys.argv[1]])
+    calls = []
+
+    def generated_by_another_process(preset, data_dir):
+      calls.append(preset)
+      if len(calls) < 3:
+        raise DirectoryInUse("runs/data/world-tiny", "world is in use by process 1")
+      return "the world"
+    common.resolve_data = generated_by_another_process
+    time.sleep = lambda seconds: None
+    try:
+      print(common._resolve_data_as_worker(), len(calls), flush=True)
+    except DirectoryInUse as e:
+      print("stopped:", e, len(calls), flush=True)
+""")
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_every_worker_waits_while_another_process_generates_the_world(tmp_path, index):
+  # The workers start together: whichever generates the embedded world, the others
+  # (the chief too) wait for it instead of stopping and leaving the rest waiting.
+  proc = subprocess.run([sys.executable, "-c", _WAIT_FOR_WORLD, str(tmp_path),
+                         "multiworker"], cwd=tmp_path,
+                        env=_env(TF_CONFIG=_tf_config([1, 2], index)),
+                        capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  assert proc.stdout.split() == ["the", "world", "3"], proc.stdout
+
+
+def test_one_process_stops_at_once_while_another_generates_the_world(tmp_path):
+  proc = subprocess.run([sys.executable, "-c", _WAIT_FOR_WORLD, str(tmp_path),
+                         "default"], cwd=tmp_path, env=_env(),
+                        capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  assert proc.stdout.startswith("stopped: ") and proc.stdout.split()[-1] == "1", proc.stdout
