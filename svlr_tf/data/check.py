@@ -16,7 +16,8 @@ will read, once, before any step:
   split's distinct image ids, ``FeatureStore.has_images``: no walk over the
   features), and every recognition ``region`` is a valid row of its image;
 - the stores match meta.json (feature width; K = the VQA store's rows per
-  image, or its largest count);
+  image, or its largest count): :func:`store_problems`, which the pipeline also
+  runs on the stores it is given;
 - question ids are unique within and across the VQA splits (a duplicated test
   question would count twice in every row's overall), and no image is in two
   Genome splits or in two VQA splits (a leak between train and held-out / test).
@@ -33,10 +34,11 @@ Each problem is one line; all of them are listed, not just the first.
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Union
+from typing import List, Union
 
 import numpy as np
 
+from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import (FEATURE_STORES, RECOGNITION_SPLITS, VQA_SPLITS,
                                    PreparedData, class_name_words)
 from svlr_tf.errors import DataError
@@ -79,17 +81,8 @@ def check_prepared(data: Union[str, PreparedData], data_config=None) -> List[str
       stores[kind] = data.feature_store(kind)
     except DataError as err:
       problems.append(str(err))
-  meta_path = data.path("meta.json")
   for kind, store in stores.items():
-    if store.dim != data.feature_dim:
-      problems.append(f"{meta_path}: feature_dim is {data.feature_dim} but "
-                      f"{store.path} holds {store.dim}-d features")
-  if "vqa" in stores:
-    store = stores["vqa"]
-    k = store.rows_per_image or (int(store._count.max()) if len(store) else 0)
-    if k != data.regions_per_image:
-      problems.append(f"{meta_path}: regions_per_image is {data.regions_per_image} "
-                      f"but {store.path} has {k} rows per image")
+    problems.extend(str(err) for err in store_problems(data, kind, store))
 
   split_images = {}
   for split in RECOGNITION_SPLITS:
@@ -164,6 +157,24 @@ def check_prepared(data: Union[str, PreparedData], data_config=None) -> List[str
                           f"{a} and {b} splits: {_ids(shared)}")
   for store in stores.values():
     store.close()
+  return problems
+
+
+def store_problems(data: PreparedData, kind: str, store: FeatureStore
+                   ) -> List[DataError]:
+  """Where a feature store disagrees with meta.json, one DataError (naming
+  meta.json) each: the feature width, and for the "vqa" store K, its rows per
+  image (the largest count of a variable-row store).  The data decides these
+  sizes; the pipeline checks the stores it is given with this too."""
+  meta_path = data.path("meta.json")
+  problems = []
+  if store.dim != data.feature_dim:
+    problems.append(DataError(meta_path, f"feature_dim is {data.feature_dim} but "
+                              f"{store.path} holds {store.dim}-d features"))
+  if kind == "vqa" and store.image_rows != data.regions_per_image:
+    problems.append(DataError(meta_path, f"regions_per_image is "
+                              f"{data.regions_per_image} but {store.path} has "
+                              f"{store.image_rows} rows per image"))
   return problems
 
 

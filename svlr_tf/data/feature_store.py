@@ -46,6 +46,12 @@ __all__ = ["FeatureStore", "FeatureStoreWriter", "INDEX_NAME", "INDEX_VERSION",
 _HAS_PREADV = hasattr(os, "preadv")
 
 
+def _check_out(out: np.ndarray, shape: Tuple[int, ...]) -> None:
+  if out.shape != shape or out.dtype != np.float16 or not out.flags.c_contiguous:
+    raise ValueError(f"out is {out.dtype} {out.shape}, expected C-contiguous "
+                     f"float16 {shape}.")
+
+
 class FeatureStore:
   """Reads a feature store written by :class:`FeatureStoreWriter`.
 
@@ -108,6 +114,12 @@ class FeatureStore:
       view = view.reshape(mm.shape[0] // self.rows_per_image, self.rows_per_image,
                           self.dim)
     return view
+
+  @property
+  def image_rows(self) -> int:
+    """K of :meth:`gather_images`: ``rows_per_image``, or the largest count of a
+    variable-row store."""
+    return self.rows_per_image or self._max_count
 
   # -- lookup ----------------------------------------------------------------
 
@@ -172,35 +184,35 @@ class FeatureStore:
 
     K is ``rows_per_image`` (or, for a variable-row store, the largest count in
     the store).  Padded rows are zeros.  ``out`` (float16 [n, K, dim],
-    C-contiguous) receives the features instead of a new array; otherwise the
-    features and the mask are new 64-byte-aligned arrays (``tf.numpy_function``
-    then takes them without a copy, see svlr_tf/data/aligned.py).
+    C-contiguous, e.g. from a :class:`~svlr_tf.data.aligned.BufferPool`)
+    receives the features instead of a new array; otherwise the features are a
+    new 64-byte-aligned array (``tf.numpy_function`` then takes it without a
+    copy, see svlr_tf/data/aligned.py).  The mask is a new aligned array.
     """
     p = self.positions(image_ids)
     counts = self._count[p]
-    k = self.rows_per_image or self._max_count
+    k = self.image_rows
     shape = (len(p), k, self.dim)
     if out is None:
       out = (aligned_zeros if self.rows_per_image is None else aligned_empty)(
           shape, np.float16)
-    elif out.shape != shape or out.dtype != np.float16 or not out.flags.c_contiguous:
-      raise ValueError(f"out is {out.dtype} {out.shape}, expected C-contiguous "
-                       f"float16 {shape}.")
-    elif self.rows_per_image is None:
-      out[...] = 0
+    else:
+      _check_out(out, shape)
+      if self.rows_per_image is None:
+        out[...] = 0
     # Each image's rows are contiguous in its shard: one read per image.
     width = counts if self.rows_per_image is None else np.full(len(p), k)
-    for j, (s, start, n) in enumerate(zip(self._shard[p].tolist(),
-                                          self._start[p].tolist(), width.tolist())):
-      self._read(s, start, out[j, :n])
+    self._read_slots(self._shard[p], self._start[p], width, out, k)
     mask = aligned_empty((len(p), k), bool)
     np.less(np.arange(k)[None, :], counts[:, None], out=mask)
     return out, mask
 
-  def gather_rows(self, image_ids, rows) -> np.ndarray:
+  def gather_rows(self, image_ids, rows, out: Optional[np.ndarray] = None
+                  ) -> np.ndarray:
     """[n, dim] float16: row ``rows[i]`` of image ``image_ids[i]``.
 
-    The result is a new 64-byte-aligned array (see :meth:`gather_images`).
+    Into ``out`` (float16 [n, dim], C-contiguous) when given, otherwise a new
+    64-byte-aligned array (see :meth:`gather_images`).
     """
     p = self.positions(image_ids)
     rows = np.asarray(rows, np.int64)
@@ -212,37 +224,63 @@ class FeatureStore:
       j = int(np.nonzero(bad)[0][0])
       raise DataError(self.path, f"image {int(self.image_ids[p[j]])} has "
                       f"{int(counts[j])} rows, row {int(rows[j])} requested")
-    out = aligned_empty((len(p), self.dim), np.float16)
-    for j, (s, row) in enumerate(zip(self._shard[p].tolist(),
-                                     (self._start[p] + rows).tolist())):
-      self._read(s, row, out[j:j + 1])
+    shape = (len(p), self.dim)
+    if out is None:
+      out = aligned_empty(shape, np.float16)
+    else:
+      _check_out(out, shape)
+    self._read_slots(self._shard[p], self._start[p] + rows, np.ones(len(p), np.int64),
+                     out, 1)
     return out
 
-  def _read(self, shard: int, row: int, buffer: np.ndarray) -> None:
-    """Copies rows [row, row + len(buffer)) of a shard into C-contiguous ``buffer``.
+  def _read_slots(self, shards: np.ndarray, rows: np.ndarray, widths: np.ndarray,
+                  out: np.ndarray, slot_rows: int) -> None:
+    """Copies rows [rows[j], rows[j] + widths[j]) of shard ``shards[j]`` to the
+    start of slot j of C-contiguous ``out`` (slots of ``slot_rows`` rows).
 
-    ``os.preadv`` (thread-safe, releases the GIL; maps no pages into this
-    process); a copy from the map where preadv is unavailable.
+    One ``os.preadv`` per slot (thread-safe, releases the GIL; maps no pages
+    into this process), its offsets computed for the whole batch at once; a copy
+    from the map where preadv is unavailable.
     """
     if self._closed:
       raise ValueError(f"FeatureStore {self.path!r} is closed.")
     if not _HAS_PREADV:
-      buffer[...] = self._flat_shard(shard)[row:row + buffer.shape[0]]
+      flat = out.reshape(-1, self.dim)
+      for j, (s, row, n) in enumerate(zip(shards.tolist(), rows.tolist(),
+                                          widths.tolist())):
+        flat[j * slot_rows:j * slot_rows + n] = self._flat_shard(s)[row:row + n]
       return
-    view = memoryview(buffer.reshape(-1).view(np.uint8))
-    offset = self._data_offset[shard] + row * self.dim * 2
-    done = 0
-    while done < len(view):  # a regular file returns short only at its end
+    row_bytes = self.dim * 2
+    buffer = memoryview(out.reshape(-1).view(np.uint8))
+    offsets = np.asarray(self._data_offset, np.int64)[shards] + rows * row_bytes
+    fds, slot, preadv = self._fds, slot_rows * row_bytes, os.preadv
+    for j, (s, offset, n) in enumerate(zip(shards.tolist(), offsets.tolist(),
+                                           (widths * row_bytes).tolist())):
+      view = buffer[j * slot:j * slot + n]
+      try:
+        got = preadv(fds[s], [view], offset)
+      except OSError as e:
+        raise self._read_error(s, offset, e) from None
+      if got != n:
+        self._read_rest(s, view, offset, got)
+
+  def _read_rest(self, shard: int, view: memoryview, offset: int, done: int) -> None:
+    """Finishes a short read (a regular file returns short only at its end)."""
+    while done < len(view):
       try:
         got = os.preadv(self._fds[shard], [view[done:]], offset + done)
-      except OSError as e:  # EIO from a failing disk, ESTALE from NFS, ...
-        raise DataError(os.path.join(self.path, shard_name(shard)),
-                        f"cannot read at byte {offset + done}: {e.strerror} "
-                        f"[{errno.errorcode.get(e.errno, e.errno)}]") from None
+      except OSError as e:
+        raise self._read_error(shard, offset + done, e) from None
       if got <= 0:
         raise DataError(os.path.join(self.path, shard_name(shard)),
                         f"shard ends at byte {offset + done} (truncated while open)")
       done += got
+
+  def _read_error(self, shard: int, offset: int, e: OSError) -> DataError:
+    """EIO from a failing disk, ESTALE from NFS, ...: one line naming the shard."""
+    return DataError(os.path.join(self.path, shard_name(shard)),
+                     f"cannot read at byte {offset}: {e.strerror} "
+                     f"[{errno.errorcode.get(e.errno, e.errno)}]")
 
   def _flat_shard(self, shard: int) -> np.ndarray:
     view = self._shards[shard]

@@ -8,12 +8,16 @@ it is a full per-epoch permutation (``stateless_shuffle`` seeded by
 (seed, epoch, task)); no shuffle buffer is needed.
 
 Features stay float16 on the host (the model casts on the device): a paper-scale
-VQA batch is 50 x 100 x 2048 float16 = 20 MB.  Batch sizes are global; the
-trainer splits them with ``strategy.experimental_distribute_dataset``, except
-under MultiWorkerMirroredStrategy, where each worker reads only its own part
-(a :class:`Shard`): every worker draws the same seeded global index batches,
-keeps the slice of its replicas and gathers only those rows, so the replicas of
-all workers together see exactly the global batch of a one-device run.
+VQA batch is 50 x 100 x 2048 float16 = 20 MB.  The gathers read straight into
+64-byte-aligned arrays that TF adopts without a copy, taken from a
+``BufferPool`` per dataset, so a batch's memory is reused once TF has let go of
+it instead of being allocated (and page-faulted in) anew.  Batch sizes are
+global; the trainer splits them with ``strategy.experimental_distribute_dataset``,
+except under MultiWorkerMirroredStrategy, where each worker reads only its own
+part (a :class:`Shard`): every worker draws the same seeded global index
+batches, keeps the slice of its replicas and gathers only those rows, so the
+replicas of all workers together see exactly the global batch of a one-device
+run.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import numpy as np
 import tensorflow as tf
 
 from svlr_tf.config import DataConfig, ExperimentConfig
+from svlr_tf.data.aligned import BufferPool
+from svlr_tf.data.check import store_problems
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
 from svlr_tf.errors import DataError, note_pipeline_error
@@ -172,16 +178,18 @@ def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task:
 # -- recognition -------------------------------------------------------------------
 
 
-def _check_feature_dim(store: FeatureStore, data: PreparedData) -> None:
-  if store.dim != data.feature_dim:
-    raise DataError(store.path, f"features are {store.dim}-d but meta.json says "
-                    f"feature_dim {data.feature_dim}")
+def _check_store(data: PreparedData, kind: str, store: FeatureStore) -> None:
+  """The store against meta.json (svlr_tf/data/check.py): the sizes of a batch
+  come from the data, so a disagreement is found before any step."""
+  problems = store_problems(data, kind, store)
+  if problems:
+    raise problems[0]
 
 
 def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: PreparedData,
                        name: str) -> None:
   path = data.path("recognition", f"{name}.jsonl")
-  _check_feature_dim(store, data)
+  _check_store(data, "genome", store)
   if len(split) == 0:
     raise DataError(path, "split is empty")
   present = store.has_images(split.image_ids)
@@ -208,10 +216,12 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
   global_m = batch_size or data_config.recognition_batch_size
   m = shard.replica_batch_size(global_m) if shard else global_m
   num_o, num_t, dim = rec.num_objects, rec.num_attributes, store.dim
+  pool = BufferPool()  # a batch's memory is reused once TF has let go of it
 
   def gather(indices):
-    features = store.gather_rows(rec.image_ids[indices], rec.rows[indices])
-    targets = rec.batch(indices)
+    features = store.gather_rows(rec.image_ids[indices], rec.rows[indices],
+                                 out=pool.empty((len(indices), dim), np.float16))
+    targets = rec.batch(indices, zeros=pool.zeros)
     return (features, targets["object_targets"], targets["object_labels"],
             targets["attribute_targets"])
 
@@ -250,15 +260,12 @@ def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
 # -- VQA ---------------------------------------------------------------------------------
 
 
-def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData, name: str,
-               data_config: DataConfig) -> None:
+def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData,
+               name: str) -> None:
   path = data.path("vqa", f"{name}.jsonl")
-  _check_feature_dim(store, data)
+  _check_store(data, "vqa", store)
   if len(split) == 0:
     raise DataError(path, "split is empty")
-  if store.rows_per_image != data_config.regions_per_image:
-    raise DataError(store.path, f"rows_per_image={store.rows_per_image} but "
-                    f"DataConfig.regions_per_image={data_config.regions_per_image}")
   present = store.has_images(split.image_ids)
   if not np.all(present):
     missing = split.image_ids[~present]
@@ -274,8 +281,8 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
   c, lq, la = (data_config.num_choices, data_config.max_question_words,
                data_config.max_answer_words)
   vqa = data.load_vqa(split, lq, la, c)
-  _check_vqa(vqa, store, data, split, data_config)
-  global_p, k, dim = (batch_size or data_config.vqa_batch_size, store.rows_per_image,
+  _check_vqa(vqa, store, data, split)
+  global_p, k, dim = (batch_size or data_config.vqa_batch_size, store.image_rows,
                       store.dim)
   p = shard.replica_batch_size(global_p) if shard else global_p
   nb = vqa.question_bins.shape[1]
@@ -290,8 +297,11 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
             "choice_nouns": [p, c, la], "choice_adjectives": [p, c, la],
             "label": [p], "question_id": [p], "question_type": [p]}
 
+  pool = BufferPool()  # a batch's memory is reused once TF has let go of it
+
   def gather(indices):
-    features, mask = store.gather_images(vqa.image_ids[indices])
+    features, mask = store.gather_images(
+        vqa.image_ids[indices], out=pool.empty((len(indices), k, dim), np.float16))
     text = vqa.batch(indices)
     return (features, mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
 
@@ -309,10 +319,10 @@ def vqa_dataset(data: PreparedData, store: FeatureStore, split: str,
 
   Args:
     data: the prepared directory.
-    store: the "vqa" feature store (rows_per_image must equal
-      ``data_config.regions_per_image``).
+    store: the "vqa" feature store; K is its rows per image (checked against
+      meta.json).
     split: "train", "heldout" or "test".
-    data_config: P, K, C, Lq, La.
+    data_config: P, C, Lq, La.
     training: True: infinite, shuffled (seeded) batches; False: one in-order
       pass with the last batch padded and a ``"valid"`` [P] bool.
     seed: shuffling seed.

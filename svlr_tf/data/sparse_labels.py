@@ -12,7 +12,7 @@ hypernyms) is the same CSR layout with one row per class.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -75,8 +75,8 @@ def _entries(csr: Csr, rows, expand: Optional[Csr]) -> Tuple[np.ndarray, np.ndar
   return owner, labels
 
 
-def multi_hot(csr: Csr, rows, num_classes: int, expand: Optional[Csr] = None
-              ) -> np.ndarray:
+def multi_hot(csr: Csr, rows, num_classes: int, expand: Optional[Csr] = None,
+              zeros: Callable[..., np.ndarray] = aligned_zeros) -> np.ndarray:
   """float32 [len(rows), num_classes] multi-hot of the given rows.
 
   Args:
@@ -85,13 +85,15 @@ def multi_hot(csr: Csr, rows, num_classes: int, expand: Optional[Csr] = None
     num_classes: C.
     expand: optional per-class (indptr, ids): each label id c sets the ids of
       row c of ``expand`` instead (e.g. c and its hypernyms).
+    zeros: makes the zero-filled result from (shape, dtype), e.g. a
+      ``BufferPool.zeros``.
 
   Returns:
-    A new 64-byte-aligned array (svlr_tf/data/aligned.py), 1.0 at the labels.
+    A 64-byte-aligned array (svlr_tf/data/aligned.py), 1.0 at the labels.
   """
   rows = np.asarray(rows, np.int64).reshape(-1)
   owner, labels = _entries(csr, rows, expand)
-  out = aligned_zeros((len(rows), num_classes), np.float32)
+  out = zeros((len(rows), num_classes), np.float32)
   out[owner, labels] = 1.0
   return out
 

@@ -1,5 +1,7 @@
 """Tests of the tf.data pipelines: shapes, dtypes, values, mixing, determinism."""
 
+import hashlib
+import json
 import os
 import sys
 
@@ -156,11 +158,74 @@ def test_same_seed_same_batches(prepared):
   assert not np.array_equal(feats(first), feats(other))
 
 
+def _digest(batches):
+  """sha256 over every array of every batch, in order (key, dtype, shape, bytes)."""
+  digest = hashlib.sha256()
+  for batch in batches:
+    flat = {"/".join(path): a for path, a in _flat(batch)}
+    for key in sorted(flat):
+      a = np.asarray(flat[key])
+      digest.update(f"{key} {a.dtype} {a.shape}".encode())
+      digest.update(np.ascontiguousarray(a).tobytes())
+  return digest.hexdigest()
+
+
+def _flat(tree, path=()):
+  if isinstance(tree, dict):
+    for key, value in tree.items():
+      yield from _flat(value, path + (key,))
+  else:
+    yield path, tree.numpy() if hasattr(tree, "numpy") else tree
+
+
+# Recorded with the pipeline as it was before its buffers were pooled
+# (main at f65b57b): the joint stream (9 steps: past the end of a VQA epoch)
+# and the padded evaluation passes.  Any change to the order or the values of a
+# batch changes them.
+JOINT_DIGEST = "da4dbbd67153ece1762dc14e660bd23c88c8553525c393107f11de782d18657c"
+EVAL_DIGEST = "5b599cca922fc243eebd37757bfb99f3e3f14c30833248cde821e27b0b634a4a"
+
+
+def test_joint_stream_and_eval_passes_are_unchanged(prepared):
+  data, _ = prepared
+  config = _experiment("joint_svlr")
+  # Held all at once: a batch still referenced is never overwritten by a later one.
+  held = [_numpy(b) for b in list(pipeline.joint_dataset(data, None, config, seed=5,
+                                                         num_batches=9))]
+  assert _digest(held) == JOINT_DIGEST
+  # Consumed one by one (buffers free again as soon as a batch is dropped).
+  assert _digest(pipeline.joint_dataset(data, None, config, seed=5,
+                                        num_batches=9)) == JOINT_DIGEST
+  store_v, store_g = data.feature_store("vqa"), data.feature_store("genome")
+  passes = [pipeline.vqa_eval_dataset(data, store_v, split, DATA_CONFIG)
+            for split in ("train", "heldout")]
+  passes += [pipeline.recognition_eval_dataset(data, store_g, split, DATA_CONFIG)
+             for split in ("train", "val")]
+  assert _digest(b for ds in passes for b in ds) == EVAL_DIGEST
+
+
 def test_store_mismatch_and_missing_images(tmp_path, prepared):
   data, _ = prepared
-  with pytest.raises(DataError, match="rows_per_image=4 but DataConfig.regions_per_image=5"):
-    pipeline.vqa_dataset(data, data.feature_store("vqa"), "train",
-                         DataConfig(regions_per_image=5), training=True, seed=0)
+  # K comes from the data: the config's regions_per_image is not read.
+  ds = pipeline.vqa_dataset(data, data.feature_store("vqa"), "train",
+                            DataConfig(regions_per_image=5), training=True, seed=0)
+  assert ds.element_spec["image_features"].shape == (DataConfig().vqa_batch_size, K, D)
+  # A store whose rows per image disagree with meta.json: one line naming meta.json.
+  root = str(tmp_path / "k")
+  make_prepared(root, k=K)
+  meta_path = os.path.join(root, "meta.json")
+  with open(meta_path) as f:
+    meta = json.load(f)
+  meta["regions_per_image"] = K + 1
+  with open(meta_path, "w") as f:
+    json.dump(meta, f)
+  mismatched = PreparedData(root)
+  with pytest.raises(DataError) as err:
+    pipeline.vqa_dataset(mismatched, mismatched.feature_store("vqa"), "train",
+                         DATA_CONFIG, training=True, seed=0)
+  assert str(err.value) == (f"{meta_path}: regions_per_image is {K + 1} but "
+                            f"{mismatched.feature_store('vqa').path} has {K} rows "
+                            "per image")
   # A question whose image has no features.
   root = str(tmp_path / "p")
   make_prepared(root)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import numpy as np
 
 from svlr_tf.data import sparse_labels
+from svlr_tf.data.aligned import aligned_zeros
 
 
 @dataclasses.dataclass
@@ -90,19 +91,24 @@ class RecognitionSplit:
     """bool [n, T]: annotated attributes (Eq. 2); O(n * T)."""
     return sparse_labels.dense(self._attributes, self.num_attributes)
 
-  def batch(self, indices: np.ndarray) -> Dict[str, np.ndarray]:
+  def batch(self, indices: np.ndarray,
+            zeros: Callable[..., np.ndarray] = aligned_zeros) -> Dict[str, np.ndarray]:
     """Targets of the "recognition" batch (without features).
+
+    ``zeros`` makes each zero-filled array from (shape, dtype) (e.g. a
+    ``BufferPool.zeros``; by default a new one).
 
     Returns:
       {"object_targets": [M, O], "object_labels": [M, O], "attribute_targets":
-      [M, T]} float32 multi-hot, new 64-byte-aligned arrays (M = len(indices)).
+      [M, T]} float32 multi-hot, 64-byte-aligned arrays (M = len(indices)).
     """
     return {"object_targets": sparse_labels.multi_hot(
-                self._objects, indices, self.num_objects, expand=self._hypernyms),
+                self._objects, indices, self.num_objects, expand=self._hypernyms,
+                zeros=zeros),
             "object_labels": sparse_labels.multi_hot(self._objects, indices,
-                                                     self.num_objects),
-            "attribute_targets": sparse_labels.multi_hot(self._attributes, indices,
-                                                         self.num_attributes)}
+                                                     self.num_objects, zeros=zeros),
+            "attribute_targets": sparse_labels.multi_hot(
+                self._attributes, indices, self.num_attributes, zeros=zeros)}
 
 
 # Keys of the "vqa" batch that come from the split (not the feature store).
