@@ -26,18 +26,27 @@ def feature_bytes(config: ExperimentConfig) -> int:
 
 def time_pipeline(data_dir: str, config: ExperimentConfig, batches: int,
                   warmup: int = 10) -> dict:
-  """Batches/s of ``pipeline.joint_dataset`` (batches as CPU tensors)."""
+  """Batches/s of ``pipeline.joint_dataset`` (batches as CPU tensors).
+
+  A finite stream read to its end, as the trainer reads one per checkpoint
+  segment: dropping an iterator while a gather is in flight can deadlock on the
+  GIL (TF waits for the gather, which waits for the GIL the dropping thread
+  holds).
+  """
   from svlr_tf.data.prepared import PreparedData
   from svlr_tf.task import SVLRTask
   data = PreparedData(data_dir)
   stores = {kind: data.feature_store(kind) for kind in ("vqa", "genome")}
-  iterator = iter(SVLRTask(config).build_inputs(data, stores, seed=1))
+  iterator = iter(SVLRTask(config).build_inputs(data, stores, seed=1,
+                                                num_batches=warmup + batches))
   for _ in range(warmup):
     next(iterator)
   t0 = time.perf_counter()
   for _ in range(batches):
     next(iterator)
   seconds = time.perf_counter() - t0
+  for _ in iterator:  # the end of the stream: nothing is in flight any more
+    raise AssertionError("the stream is longer than asked")
   rate = batches / seconds
   return {"pipeline_batches_per_s": sig(rate),
           "pipeline_gb_per_s": sig(rate * feature_bytes(config) / 1e9),
