@@ -39,9 +39,9 @@ def _recording(store, counts):
   for name in ("gather_images", "gather_rows"):
     method = getattr(store, name)
 
-    def recorded(ids, *args, _method=method, _name=name):
+    def recorded(ids, *args, _method=method, _name=name, **kwargs):
       counts.setdefault(_name, []).append(len(ids))
-      return _method(ids, *args)
+      return _method(ids, *args, **kwargs)
     setattr(store, name, recorded)
   return store
 
