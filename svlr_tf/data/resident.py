@@ -101,13 +101,13 @@ class ResidentIndex:
                config: ExperimentConfig):
     d = config.data
     self.feature_dim = int(data.feature_dim)
-    self.regions_per_image = int(d.regions_per_image)
+    self.regions_per_image = int(data.regions_per_image)  # meta.json (= the store's K)
     self.stores = {}
     if config.uses_vqa:
       store = stores["vqa"]
       vqa = data.load_vqa("train", d.max_question_words, d.max_answer_words,
                           d.num_choices)
-      pipeline._check_vqa(vqa, store, data, "train", d)  # pylint: disable=protected-access
+      pipeline._check_vqa(vqa, store, data, "train")  # pylint: disable=protected-access
       positions = store.positions(vqa.image_ids)
       unique, slot = np.unique(positions, return_inverse=True)
       self.vqa_image_ids = store.image_ids[unique]
