@@ -88,6 +88,20 @@ def _check_same_run(saved: dict, current: dict, path: str) -> None:
                     "use another --workdir or delete this one")
 
 
+_DIGIT, _STEP_DIGITS = 1024, 3
+
+
+def start_signature(step: int, run: int) -> np.ndarray:
+  """float32 [5]: ``step`` (< 2^30) and ``run`` (< 2^20) in base-1024 digits, most
+  significant first.  A float32 sum of one digit over R replicas stays below
+  1023 R, exact up to 16,400 replicas, so the all-reduced signature equals R
+  times a worker's own exactly when every replica holds the same (a float32 sum
+  of the numbers themselves is not exact beyond 16 replicas, 2^24 / 2^20)."""
+  digits = [(step >> (10 * i)) & 1023 for i in reversed(range(_STEP_DIGITS))]
+  digits += [(run >> 10) & 1023, run & 1023]
+  return np.asarray(digits, np.float32)
+
+
 class Trainer(HeldOutSelection):
   """Trains one experiment in one work directory.
 
@@ -326,18 +340,22 @@ class Trainer(HeldOutSelection):
   def _check_same_start(self, step: int) -> None:
     """Every worker trains the same run (config) from the same step: they decide
     from the same files (finished runs, checkpoints), so the work directory must
-    be one directory shared by all workers.  One all-reduce of (step, a 20-bit
-    hash of the config), exact in float32 for up to 16 workers."""
+    be one directory shared by all workers.  One all-reduce (a sum over every
+    replica of the cluster) of :func:`start_signature`."""
     strategy = self.strategy
     run = zlib.crc32(json.dumps(self.config.to_dict(), sort_keys=True).encode()) % (1 << 20)
-    own = tf.constant([float(step), float(run)], tf.float32)
-    per_replica = strategy.experimental_distribute_values_from_function(lambda _: own)
-    mean = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica,
-                           axis=None).numpy() / strategy.num_replicas_in_sync
-    if mean[0] != step or mean[1] != run:
+    own = start_signature(step, run)
+    per_replica = strategy.experimental_distribute_values_from_function(
+        lambda _: tf.constant(own))
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None).numpy()
+    replicas = strategy.num_replicas_in_sync
+    if np.any(total != own * np.float32(replicas)):
+      steps, runs = total[:_STEP_DIGITS], total[_STEP_DIGITS:]
+      mean_step = float(np.dot(steps, _DIGIT ** np.arange(_STEP_DIGITS)[::-1])) / replicas
+      same_run = bool(np.all(runs == own[_STEP_DIGITS:] * np.float32(replicas)))
       raise DataError(self.manager.directory, "the workers do not start the same run "
                       f"from the same step ({self.role.task}: step {step}, mean step "
-                      f"over the workers {mean[0]:g}{'' if mean[1] == run else '; other configs'}"
+                      f"over the workers {mean_step:g}{'' if same_run else '; other configs'}"
                       "); give every worker the same command and the same --workdir "
                       "on a filesystem they share (docs/multiworker.md)")
 

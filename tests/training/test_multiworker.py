@@ -155,6 +155,36 @@ def test_variables_synchronized_on_read_are_refused(tiny_data, tmp_path):
     Trainer._check_mirrored_only(fake)
 
 
+def _float32_sum(values):
+  """A float32 all-reduce's arithmetic: one value added at a time."""
+  total = np.zeros_like(values[0])
+  for v in values:
+    total = (total + v).astype(np.float32)
+  return total
+
+
+def test_the_start_check_is_exact_for_a_cluster_of_many_replicas():
+  from svlr_tf.trainer import start_signature
+  rng = np.random.default_rng(0)
+  for step, run in [(0, 0), (100000, (1 << 20) - 1), (3_000_000, 1048377)] + [
+      (int(s), int(r)) for s, r in zip(rng.integers(0, 1 << 30, 20),
+                                       rng.integers(0, 1 << 20, 20))]:
+    own = start_signature(step, run)
+    assert own.dtype == np.float32 and np.all(own < 1024)
+    digits = own.astype(np.int64)
+    assert (digits[0] << 20) + (digits[1] << 10) + digits[2] == step
+    assert (digits[3] << 10) + digits[4] == run
+    for replicas in (2, 16, 64, 1024):  # e.g. 128 hosts x 8 GPUs
+      assert np.array_equal(_float32_sum([own] * replicas), own * np.float32(replicas))
+    other = start_signature(step + 1, run)
+    assert not np.array_equal(_float32_sum([own] * 63 + [other]),
+                              own * np.float32(64))
+  # The sum of the numbers themselves (the check before) is not exact beyond 16
+  # replicas: a cluster of 64 that does start the same run would be refused.
+  run = np.float32(1048377)
+  assert _float32_sum([run] * 64) != run * 64
+
+
 # -- two workers ----------------------------------------------------------------------
 
 
