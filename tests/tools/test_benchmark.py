@@ -195,3 +195,15 @@ def test_tiny_xla_part_times_both_steps_on_one_device_and_mirrored(tmp_path):
         rel=5e-3)  # ratio() keeps 3 significant digits
   assert results["mirrored_replicas"] == 2
   assert "XLA speed-up, Mirrored" in proc.stdout
+
+
+@pytest.mark.parametrize("flag, allowed", [("--preset=bogus", "tiny|default|paper"),
+                                           ("--experiment=bogus", "joint_svlr")])
+def test_an_unknown_preset_or_experiment_is_a_flag_error_not_a_traceback(flag, allowed):
+  proc = subprocess.run([sys.executable, "-m", "tools.benchmark", flag, "--tiny"],
+                        cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 1
+  assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  first = proc.stderr.strip().splitlines()[0]
+  assert flag.split("=")[0] in first and allowed in first, proc.stderr

@@ -10,6 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags, logging
 
+from svlr_tf.config import EXPERIMENT_NAMES
+from svlr_tf.presets import PRESET_NAMES
 from tools.benchmark.common import PARTS, Settings
 from tools.benchmark.memory import child_main
 from tools.benchmark.run import TINY, run, summary
@@ -18,8 +20,10 @@ from tools.benchmark.xla import child_main as xla_child_main
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Write the results here (JSON); the data tools' convention: --out is what a tool writes.")
 flags.DEFINE_alias("json", "out")
-flags.DEFINE_string("preset", "paper", "Dimensions to benchmark (svlr_tf/presets.py).")
-flags.DEFINE_string("experiment", "joint_svlr", "Experiment (svlr_tf/config.py).")
+flags.DEFINE_enum("preset", "paper", list(PRESET_NAMES),
+                  "Dimensions to benchmark (svlr_tf/presets.py).")
+flags.DEFINE_enum("experiment", "joint_svlr", list(EXPERIMENT_NAMES),
+                  "Experiment (svlr_tf/config.py).")
 flags.DEFINE_bool("tiny", False, "Smoke run: tiny dims, few repeats, small stores.")
 flags.DEFINE_list("parts", list(PARTS), f"Parts to run: {', '.join(PARTS)}.")
 flags.DEFINE_integer("steps", 5, "Timed training steps (after compile + warm-up).")
