@@ -22,7 +22,6 @@ run.
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from typing import Dict, Mapping, Optional
 
@@ -33,41 +32,11 @@ from svlr_tf.config import DataConfig, ExperimentConfig
 from svlr_tf.data.aligned import BufferPool
 from svlr_tf.data.check import store_problems
 from svlr_tf.data.feature_store import FeatureStore
+from svlr_tf.data.indices import Shard, options, ordered_indices, shuffled_indices  # noqa: F401 (Shard: public here too)
 from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
 from svlr_tf.errors import DataError, note_pipeline_error
 
 _RECOGNITION_TASK, _VQA_TASK = 0, 1
-
-
-def _options() -> tf.data.Options:
-  options = tf.data.Options()
-  options.deterministic = True
-  return options
-
-
-def _shuffled_indices(n: int, seed: int, task: int) -> tf.data.Dataset:
-  """Infinite stream of indices: a fresh seeded permutation of [0, n) per epoch."""
-
-  def epoch_permutation(epoch):
-    stateless_seed = tf.stack([tf.constant(seed, tf.int64), epoch * 2 + task])
-    return tf.data.Dataset.from_tensor_slices(
-        tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
-                                                 seed=stateless_seed))
-
-  # Epochs 0, 1, 2, ... as a range, not Dataset.counter: counter is a scan whose
-  # function TF adds to the global default graph, where it stays for the life of
-  # the process (one per stream, i.e. per task, segment and run).
-  epochs = tf.data.Dataset.range(np.iinfo(np.int64).max)
-  return epochs.flat_map(epoch_permutation)
-
-
-def _ordered_indices(n: int, batch_size: int) -> tf.data.Dataset:
-  """One in-order pass, the last batch padded: batches of (indices, valid)."""
-  padded = -(-n // batch_size) * batch_size
-  valid = np.arange(padded) < n
-  indices = np.where(valid, np.arange(padded), 0).astype(np.int64)
-  return tf.data.Dataset.from_tensor_slices((indices, valid)).batch(
-      batch_size, drop_remainder=True)
 
 
 def _numpy_batches(gather, spec: Dict[str, tuple]):
@@ -108,47 +77,6 @@ def _numpy_batches(gather, spec: Dict[str, tuple]):
   return to_batch
 
 
-@dataclasses.dataclass(frozen=True)
-class Shard:
-  """The part of every global training batch that one input pipeline reads.
-
-  Attributes:
-    index: this pipeline (``InputContext.input_pipeline_id``: the worker).
-    count: pipelines in all (``num_input_pipelines``: the workers).
-    replicas: replicas this pipeline feeds (the worker's devices).
-  """
-
-  index: int
-  count: int
-  replicas: int
-
-  @classmethod
-  def from_input_context(cls, context: tf.distribute.InputContext) -> "Shard":
-    return cls(context.input_pipeline_id, context.num_input_pipelines,
-               context.num_replicas_in_sync // context.num_input_pipelines)
-
-  def replica_batch_size(self, global_batch_size: int) -> int:
-    """Examples per replica; ValueError unless the replicas divide the batch."""
-    total = self.count * self.replicas
-    if global_batch_size % total:
-      raise ValueError(f"the global batch size {global_batch_size} is not divisible "
-                       f"by the {total} replicas of the cluster; choose a multiple")
-    return global_batch_size // total
-
-  def select(self, index_batches: tf.data.Dataset,
-             global_batch_size: int) -> tf.data.Dataset:
-    """Global index batches -> this pipeline's per-replica index batches.
-
-    Replica ``r`` of pipeline ``i`` gets the ``(i * replicas + r)``-th contiguous
-    slice of each global batch (the split of ``experimental_distribute_dataset``),
-    one element per replica, in replica order.
-    """
-    per = self.replica_batch_size(global_batch_size)
-    start, size = self.index * self.replicas * per, self.replicas * per
-    return index_batches.map(
-        lambda i: tf.reshape(i[start:start + size], [self.replicas, per])).unbatch()
-
-
 def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task: int,
              num_batches: Optional[int], shard: Optional[Shard] = None
              ) -> tf.data.Dataset:
@@ -162,17 +90,17 @@ def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task:
   in-order pass, last batch padded, with ``valid``.
   """
   if training:
-    ds = _shuffled_indices(n, seed, task).batch(batch_size, drop_remainder=True)
+    ds = shuffled_indices(n, seed, task).batch(batch_size, drop_remainder=True)
     if num_batches is not None:
       ds = ds.take(num_batches)
     if shard is not None:
       ds = shard.select(ds, batch_size)
     ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   else:
-    ds = _ordered_indices(n, batch_size).map(
+    ds = ordered_indices(n, batch_size).map(
         lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True)
-  return ds.with_options(_options())
+  return ds.with_options(options())
 
 
 # -- recognition -------------------------------------------------------------------
@@ -397,5 +325,5 @@ def joint_dataset(data: PreparedData,
   if not tasks:
     raise ValueError(f"Experiment {experiment_config.name!r} uses no task "
                      "(all alphas are zero).")
-  ds = tf.data.Dataset.zip(tasks).with_options(_options())
+  ds = tf.data.Dataset.zip(tasks).with_options(options())
   return ds.prefetch(tf.data.AUTOTUNE)

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data import pipeline, sparse_labels
+from svlr_tf.data import indices, pipeline, sparse_labels
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, VQA_TEXT_KEYS
 
@@ -286,5 +286,5 @@ def joint_index_dataset(data: PreparedData, index: ResidentIndex,
     tasks["vqa"] = _vqa_batches(data, index, config, seed, num_batches)
   if not tasks:
     raise ValueError(f"Experiment {config.name!r} uses no task (all alphas are zero).")
-  ds = tf.data.Dataset.zip(tasks).with_options(pipeline._options())  # pylint: disable=protected-access
+  ds = tf.data.Dataset.zip(tasks).with_options(indices.options())
   return ds.prefetch(tf.data.AUTOTUNE)
