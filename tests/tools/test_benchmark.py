@@ -126,6 +126,7 @@ def test_synthetic_prepared_data_spans_the_store(tmp_path):
   assert 30000 < benchmark.store_bytes(str(tmp_path)) < 50000
 
 
+@pytest.mark.slow  # a subprocess running four parts: 28 s on a quiet machine
 def test_tiny_run_writes_every_key(tmp_path):
   out = tmp_path / "bench.json"
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
