@@ -206,6 +206,11 @@ def start(title: str) -> Setup:
   if FLAGS.strategy == "multiworker" and FLAGS.retrain_stale:
     fail("--retrain_stale moves run directories: use it without --strategy "
          "multiworker (or delete the stale runs)")
+  config = preset_config(FLAGS.preset).replace(**overrides())
+  if FLAGS.strategy == "multiworker" and config.train.input_mode == "resident":
+    fail("--input_mode=resident is not implemented under --strategy multiworker "
+         "(its variables start as a broadcast from the chief: the whole store over "
+         "the network); use --input_mode=host or auto")
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
@@ -214,6 +219,11 @@ def start(title: str) -> Setup:
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
   strategy = get_strategy(FLAGS.strategy, collective_timeout=FLAGS.collective_timeout)
+  if FLAGS.strategy == "multiworker":  # each worker reads its replicas' slices
+    from svlr_tf.data.indices import batch_size_problem
+    problem = batch_size_problem(config.data, strategy.num_replicas_in_sync)
+    if problem:
+      fail(problem)
   from svlr_tf.presets import word_vector_warning
   warning = word_vector_warning(FLAGS.preset, int(data.word_vectors.shape[1]))
   if warning:  # loud: on both streams, before any training

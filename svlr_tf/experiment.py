@@ -20,7 +20,7 @@ import tensorflow as tf
 from svlr_tf.errors import DataError
 from svlr_tf.config import DATA_FIELDS, ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
-from svlr_tf.distribute import worker_role
+from svlr_tf.distribute import is_multi_worker, worker_role
 from svlr_tf.presets import preset_config
 from svlr_tf.files import atomic_write_json, read_json
 from svlr_tf.provenance import provenance, stale_reason
@@ -91,7 +91,12 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   The run holds the lock of ``workdir`` (``svlr_tf.workdir``): a second process
   on the same directory stops with a one-line error naming this one.
   """
-  role = worker_role(strategy or tf.distribute.get_strategy())
+  strategy = strategy or tf.distribute.get_strategy()
+  if retrain_stale and is_multi_worker(strategy):
+    raise ValueError("retrain_stale moves run directories, which the other workers "
+                     "of a multi-worker run share: retrain without multiworker (or "
+                     "delete the stale runs)")
+  role = worker_role(strategy)
   if not role.is_chief:  # another worker of a multi-worker run: trains, writes nothing
     return _train_as_worker(config, data, workdir, strategy, log, zero_shot, role)
   with lock_workdir(workdir, log):  # one process per run directory

@@ -10,6 +10,7 @@ global batch that one worker of a multi-worker run reads.
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -86,3 +87,15 @@ class Shard:
     start, size = self.index * self.replicas * per, self.replicas * per
     return index_batches.map(
         lambda i: tf.reshape(i[start:start + size], [self.replicas, per])).unbatch()
+
+
+def batch_size_problem(data_config, replicas: int) -> Optional[str]:
+  """Why the global batch sizes of ``data_config`` (a ``DataConfig``) cannot be
+  sharded over ``replicas`` (each worker of a multi-worker run reads its replicas'
+  equal slices), or None."""
+  for field in ("vqa_batch_size", "recognition_batch_size"):
+    size = getattr(data_config, field)
+    if size % replicas:
+      return (f"data.{field}={size} is not divisible by the cluster's {replicas} "
+              f"replicas: set --config.data.{field} to a multiple of {replicas}")
+  return None

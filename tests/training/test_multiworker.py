@@ -470,3 +470,36 @@ def test_one_process_stops_at_once_while_another_generates_the_world(tmp_path):
                         capture_output=True, text=True, timeout=120)
   assert proc.returncode == 0, proc.stderr
   assert proc.stdout.startswith("stopped: ") and proc.stdout.split()[-1] == "1", proc.stdout
+
+
+def test_batch_sizes_the_cluster_cannot_shard_are_named_before_training():
+  from svlr_tf.config import DataConfig
+  from svlr_tf.data.indices import batch_size_problem
+  data = DataConfig(vqa_batch_size=50, recognition_batch_size=200)
+  assert batch_size_problem(data, 2) is None
+  problem = batch_size_problem(data, 4)
+  assert problem.startswith("data.vqa_batch_size=50 is not divisible by the cluster's 4")
+  assert "--config.data.vqa_batch_size" in problem and "\n" not in problem
+  assert "recognition_batch_size" in batch_size_problem(
+      DataConfig(vqa_batch_size=48, recognition_batch_size=200), 16)
+
+
+def test_retrain_stale_and_resident_input_are_refused_under_multiworker(tmp_path):
+  import tensorflow as tf
+  from svlr_tf.experiment import run_experiment
+  strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
+  with pytest.raises(ValueError, match="retrain_stale moves run directories"):
+    run_experiment(None, None, str(tmp_path / "run"), strategy=strategy,
+                   retrain_stale=True)
+  assert not os.path.exists(tmp_path / "run")
+  # On the command line, before TensorFlow starts (no TF_CONFIG needed).
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  proc = subprocess.run(
+      [sys.executable, "-m", "reproduce.zero_shot", "--strategy", "multiworker",
+       "--input_mode", "resident", "--workdir", str(tmp_path / "zs")], cwd=tmp_path,
+      env=env, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and "input_mode=resident is not implemented" in lines[0], \
+      proc.stderr
+  assert not os.path.exists(tmp_path / "zs")
