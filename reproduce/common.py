@@ -192,7 +192,7 @@ def start(title: str) -> Setup:
   """
   from svlr_tf.presets import preset_config
   try:  # bad override values fail here, before TensorFlow starts
-    preset_config(FLAGS.preset).replace(**overrides())
+    config = preset_config(FLAGS.preset).replace(**overrides())
   except (ValueError, TypeError) as e:
     fail(f"config override: {e}")
   if FLAGS["data_dir"].present and not FLAGS.data_dir:
@@ -206,16 +206,15 @@ def start(title: str) -> Setup:
   if FLAGS.strategy == "multiworker" and FLAGS.retrain_stale:
     fail("--retrain_stale moves run directories: use it without --strategy "
          "multiworker (or delete the stale runs)")
-  config = preset_config(FLAGS.preset).replace(**overrides())
   if FLAGS.strategy == "multiworker" and config.train.input_mode == "resident":
-    fail("--input_mode=resident is not implemented under --strategy multiworker "
-         "(its variables start as a broadcast from the chief: the whole store over "
-         "the network); use --input_mode=host or auto")
+    from svlr_tf.data.input_mode import MULTIWORKER_UNSUPPORTED
+    fail(f"--input_mode=resident is {MULTIWORKER_UNSUPPORTED}; use --input_mode=host "
+         "or auto")
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
   data = _resolve_data_as_worker()
-  check_data(data, preset_config(FLAGS.preset).replace(**overrides()).data)
+  check_data(data, config.data)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
              else f"the embedded simulated dataset (preset {FLAGS.preset})")
   strategy = get_strategy(FLAGS.strategy, collective_timeout=FLAGS.collective_timeout)

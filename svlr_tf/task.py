@@ -111,8 +111,7 @@ class SVLRTask:
       log(f"[{self.config.name}] input mode host: train.input_mode=host")
       return None
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-      why = ("not implemented under MultiWorkerMirroredStrategy (its variables "
-             "start as a broadcast from the chief: the whole store over the network)")
+      why = input_mode.MULTIWORKER_UNSUPPORTED
       if requested == "resident":
         raise ValueError(f"train.input_mode=resident is {why}; use host or auto.")
       log(f"[{self.config.name}] input mode host: auto: resident is {why}")

@@ -26,6 +26,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from svlr_tf.config import INPUT_MODES
 
+# Why there is no resident input under MultiWorkerMirroredStrategy.
+MULTIWORKER_UNSUPPORTED = ("not implemented under MultiWorkerMirroredStrategy (its "
+                           "variables start as a broadcast from the chief: the whole "
+                           "store over the network)")
+
 # Share of a device's memory the resident features may take: the rest is for the
 # model, its activations and (on the CPU) the host's own work and page cache.
 RESIDENT_SHARE = {"CPU": 0.5, "GPU": 0.75}
