@@ -201,6 +201,21 @@ def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData,
                     f"feature store {store.path} (e.g. image {int(missing[0])})")
 
 
+def vqa_text_spec(p: int, k: int, nb: int, lq: int, c: int,
+                  la: int) -> Dict[str, tuple]:
+  """(dtype, static shape) of a batch of ``p`` questions' "region_mask" and
+  ``VQA_TEXT_KEYS`` arrays, in that order (what follows the features, or the
+  resident input's image slots, in a VQA gather's output)."""
+  spec = {"region_mask": (tf.bool, [p, k]),
+          "question_bins": (tf.int32, [p, nb, lq]),
+          "question_nouns": (tf.int32, [p, lq]),
+          "question_adjectives": (tf.int32, [p, lq]),
+          "choice_words": (tf.int32, [p, c, la]), "choice_nouns": (tf.int32, [p, c, la]),
+          "choice_adjectives": (tf.int32, [p, c, la]), "label": (tf.int32, [p]),
+          "question_id": (tf.int64, [p]), "question_type": (tf.int32, [p])}
+  return {key: spec[key] for key in ("region_mask",) + VQA_TEXT_KEYS}
+
+
 def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                  data_config: DataConfig, training: bool, seed: int,
                  batch_size: Optional[int],
@@ -214,16 +229,8 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                       store.dim)
   p = shard.replica_batch_size(global_p) if shard else global_p
   nb = vqa.question_bins.shape[1]
-  dtypes = {"image_features": tf.float16, "region_mask": tf.bool,
-            "question_bins": tf.int32, "question_nouns": tf.int32,
-            "question_adjectives": tf.int32, "choice_words": tf.int32,
-            "choice_nouns": tf.int32, "choice_adjectives": tf.int32,
-            "label": tf.int32, "question_id": tf.int64, "question_type": tf.int32}
-  shapes = {"image_features": [p, k, dim], "region_mask": [p, k],
-            "question_bins": [p, nb, lq], "question_nouns": [p, lq],
-            "question_adjectives": [p, lq], "choice_words": [p, c, la],
-            "choice_nouns": [p, c, la], "choice_adjectives": [p, c, la],
-            "label": [p], "question_id": [p], "question_type": [p]}
+  spec = {"image_features": (tf.float16, [p, k, dim]),
+          **vqa_text_spec(p, k, nb, lq, c, la)}
 
   pool = BufferPool()  # a batch's memory is reused once TF has let go of it
 
@@ -233,8 +240,7 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
     text = vqa.batch(indices)
     return (features, mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
 
-  keys = ("image_features", "region_mask") + VQA_TEXT_KEYS
-  to_batch = _numpy_batches(gather, {key: (dtypes[key], shapes[key]) for key in keys})
+  to_batch = _numpy_batches(gather, spec)
 
   return _batches(len(vqa), global_p, to_batch, training, seed, _VQA_TASK, num_batches,
                   shard)

@@ -252,13 +252,7 @@ def _vqa_batches(data: PreparedData, index: ResidentIndex, config: ExperimentCon
   p, k, c = d.vqa_batch_size, index.regions_per_image, d.num_choices
   lq, la, nb = d.max_question_words, d.max_answer_words, vqa.question_bins.shape[1]
   slot_of, count_of = index.vqa_slot, index.vqa_count
-  spec = {"image_slots": (tf.int32, [p]), "region_mask": (tf.bool, [p, k]),
-          "question_bins": (tf.int32, [p, nb, lq]),
-          "question_nouns": (tf.int32, [p, lq]),
-          "question_adjectives": (tf.int32, [p, lq]),
-          "choice_words": (tf.int32, [p, c, la]), "choice_nouns": (tf.int32, [p, c, la]),
-          "choice_adjectives": (tf.int32, [p, c, la]), "label": (tf.int32, [p]),
-          "question_id": (tf.int64, [p]), "question_type": (tf.int32, [p])}
+  spec = {"image_slots": (tf.int32, [p]), **pipeline.vqa_text_spec(p, k, nb, lq, c, la)}
 
   def gather(indices):
     text = vqa.batch(indices)
