@@ -76,9 +76,7 @@ def predictions(trainer, data, split, test):
   """Official results of the trainer's restored model on ``split``: [{"question_id",
   "answer"}], the best-scoring choice (Eq. 7) of each question."""
   from svlr_tf.evaluation.multiple_choice import best_choice, chosen_answers
-  scores, _ = trainer.task.vqa_split_scores(
-      trainer.task.eval_functions(trainer.model)["vqa"], data, trainer.stores["vqa"],
-      split)
+  scores, _ = trainer.vqa_split_scores(split)
   return chosen_answers(test, best_choice(scores))
 
 

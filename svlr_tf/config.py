@@ -26,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional
 
-from svlr_tf.text.questions import NUM_QUESTION_BINS
+# The question is parsed into 4 bins (Shih et al. 2016 [49], Sec. 4 of the paper);
+# svlr_tf.text.questions fills them.
+NUM_QUESTION_BINS = 4
 
 
 @dataclasses.dataclass

@@ -1,5 +1,9 @@
 """The import graph: no cycles, and each layer imports only the layers below it.
 
+The units are svlr_tf's root modules and subpackages, and the tools and reproduce
+packages (docs/architecture.md, "Layers"). ``LAYERS`` lists them from the ground
+up; a unit imports only units of lower layers.
+
 Reads the imports of every module of svlr_tf/, tools/ and reproduce/ with ast
 (nothing is imported), including imports inside functions.
 """
@@ -110,3 +114,83 @@ def test_layers(graph, importer, forbidden):
                if _in(name, importer) for target in targets
                if any(_in(target, f) for f in forbidden))
   assert not bad, "\n".join(bad)
+
+
+# From the ground up (docs/architecture.md has the picture). The root package
+# ``svlr_tf`` (its version string and the lazy ``svlr_tf.Predictor``) is the ground.
+LAYERS = (
+    ("svlr_tf",),
+    ("svlr_tf.runtime", "svlr_tf.config"),
+    ("svlr_tf.text", "svlr_tf.model", "svlr_tf.tables"),
+    ("svlr_tf.data",),
+    ("svlr_tf.world", "svlr_tf.evaluation"),
+    ("svlr_tf.presets", "svlr_tf.viz"),
+    ("svlr_tf.training", "svlr_tf.report"),
+    ("svlr_tf.inference",),
+    ("tools", "reproduce"),
+)
+MAX_LEVELS = 8  # imports on the longest chain from an entry point to the ground
+MAX_ROOT_MODULES = 6  # modules at the svlr_tf/ root besides packages and __init__
+
+
+def _unit(name):
+  parts = name.split(".")
+  return ".".join(parts[:2]) if parts[0] == "svlr_tf" else parts[0]
+
+
+def _unit_graph(graph):
+  units = {}
+  for name, targets in graph.items():
+    units.setdefault(_unit(name), set()).update(
+        _unit(t) for t in targets if _unit(t) != _unit(name))
+  return units
+
+
+def test_every_unit_has_a_layer(graph):
+  layered = [u for layer in LAYERS for u in layer]
+  assert sorted(_unit_graph(graph)) == sorted(layered)
+
+
+def test_no_upward_or_sideways_import(graph):
+  level = {u: i for i, layer in enumerate(LAYERS) for u in layer}
+  bad = sorted(f"{u} (layer {level[u]}) imports {t} (layer {level[t]})"
+               for u, targets in _unit_graph(graph).items() for t in targets
+               if level[t] >= level[u])
+  assert not bad, "\n".join(bad)
+
+
+def test_at_most_8_levels(graph):
+  units = _unit_graph(graph)
+  depth = {}
+
+  def chain(u):  # the number of imports on the longest chain from u down
+    if u not in depth:
+      depth[u] = max((1 + chain(t) for t in units[u]), default=0)
+    return depth[u]
+
+  longest = max(units, key=chain)
+  assert chain(longest) <= MAX_LEVELS, (longest, chain(longest))
+
+
+def test_few_modules_at_the_root():
+  root = os.path.join(ROOT, "svlr_tf")
+  modules = sorted(f for f in os.listdir(root) if f.endswith(".py") and f != "__init__.py")
+  assert len(modules) <= MAX_ROOT_MODULES, modules
+
+
+# The rules a reader assumes (issue: one house plan), each one row.
+@pytest.mark.parametrize("importer, forbidden", [
+    # The world looks up its own size (world.config.WORLD_PRESETS).
+    ("svlr_tf.world", ("svlr_tf.presets",)),
+    # Inference reads VQA v1 question types with text.questions, not the simulator.
+    ("svlr_tf.inference", ("svlr_tf.world",)),
+    # Evaluation is handed batches (training.evaluator), never builds the input.
+    ("svlr_tf.evaluation", ("svlr_tf.data.pipeline", "svlr_tf.data.resident",
+                            "svlr_tf.training")),
+    # The config is plain data: it imports no text processing.
+    ("svlr_tf.config", ("svlr_tf.text",)),
+    # Text processing stands below the data layer (PAD lives in text.tokens).
+    ("svlr_tf.text", ("svlr_tf.data",)),
+])
+def test_rules_a_reader_assumes(graph, importer, forbidden):
+  test_layers(graph, importer, forbidden)

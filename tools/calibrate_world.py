@@ -78,6 +78,7 @@ def recognition_only_accuracy(data_dir: str, preset: str = "default", steps: int
   from svlr_tf.data.prepared import PreparedData
   from svlr_tf.evaluation import recognition_eval
   from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.training.evaluator import Evaluator
   from svlr_tf.training.task import SVLRTask
 
   data = PreparedData(data_dir)
@@ -93,8 +94,7 @@ def recognition_only_accuracy(data_dir: str, preset: str = "default", steps: int
     if (i + 1) % max(1, steps // 5) == 0:
       log(f"[calibrate] step {i + 1}/{steps} loss {float(loss):.4f} "
           f"({time.time() - t0:.0f}s)")
-  scores = task.recognition_split_scores(task.eval_functions(model)["recognition"],
-                                         data, stores["genome"], "test")
+  scores = Evaluator(task.config, model, data, stores, task).recognition_scores("test")
   return recognition_eval.recognition_metrics(*scores)
 
 

@@ -5,7 +5,7 @@ adjectives of both), so each question has one attention per choice. We keep two:
 for the correct answer (the question-answer pair, as Table 2 compares) and for
 the predicted answer (what the model looked at when it answered).
 
-  split_attention(trainer, split, question_ids=None) -> SplitAttention
+  split_attention(evaluator, split, question_ids=None) -> SplitAttention
   pick_questions(records, n, seed) -> n records across question types
 """
 
@@ -45,28 +45,20 @@ class SplitAttention:
     return {int(q): a for q, a in zip(self.question_ids, att)}
 
 
-def split_attention(trainer, split: str,
+def split_attention(evaluator, split: str,
                     question_ids: Optional[Iterable[int]] = None) -> SplitAttention:
-  """Runs a trainer's (restored) model over ``split``; keeps ``question_ids`` only
-  if given (all questions are still scored, in batches)."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from svlr_tf.data import pipeline  # pylint: disable=import-outside-toplevel
+  """Runs an evaluator's (restored) model over ``split`` (``Evaluator.vqa_outputs``
+  of svlr_tf.training.evaluator, e.g. from ``grid.restore_run``); keeps
+  ``question_ids`` only if given (a batch without any of them is not scored)."""
   from svlr_tf.evaluation.multiple_choice import best_choice  # pylint: disable=import-outside-toplevel
 
-  wanted = None if question_ids is None else {int(q) for q in question_ids}
-  fn = tf.function(lambda b: trainer.model.vqa_scores(b, training=False),
-                   reduce_retracing=True)
+  select = None
+  if question_ids is not None:
+    wanted = list({int(q) for q in question_ids})
+    select = lambda batch: np.isin(batch["question_id"].numpy(), wanted)
   parts = {k: [] for k in ("question_ids", "scores", "label", "attention")}
-  for batch in pipeline.vqa_dataset(trainer.data, trainer.stores["vqa"], split,
-                                    trainer.config.data, training=False, seed=0):
-    keep = batch["valid"].numpy()
-    qids = batch["question_id"].numpy()
-    if wanted is not None:
-      keep = keep & np.isin(qids, list(wanted))
-      if not keep.any():
-        continue
-    scores, attention = fn(batch)
-    parts["question_ids"].append(qids[keep])
+  for batch, keep, (scores, attention) in evaluator.vqa_outputs(split, "vqa", select):
+    parts["question_ids"].append(batch["question_id"].numpy()[keep])
     parts["scores"].append(scores.numpy()[keep])
     parts["label"].append(batch["label"].numpy()[keep])
     parts["attention"].append(attention.numpy()[keep])  # [n, C, K]

@@ -18,11 +18,10 @@ import dataclasses
 import functools
 from typing import List, Sequence, Tuple
 
+from svlr_tf.config import NUM_QUESTION_BINS
 from svlr_tf.text.lexicon import WORD_RE
 from svlr_tf.text.taggers import lemmatize, pos_tag, register_cache
 from svlr_tf.text.tokens import tokenize
-
-NUM_QUESTION_BINS = 4
 
 
 @dataclasses.dataclass
@@ -127,3 +126,18 @@ def analyze_answer(answer: str) -> AnswerText:
   """Tokens and lemmatized nouns / adjectives of an answer ("red" -> adjective)."""
   tokens, nouns, adjectives, tags = _analyze_answer(answer)
   return AnswerText(list(tokens), list(nouns), list(adjectives), list(tags))
+
+
+NO_QUESTION_TYPE = "none of the above"  # VQA v1's type of a question no type prefixes
+
+
+def question_type_of(question: str, types: Sequence[str]) -> str:
+  """The longest official VQA v1 question type that prefixes the question (by words),
+  else ``NO_QUESTION_TYPE``."""
+  words = question.lower().rstrip("?").split()
+  best = ""
+  for t in types:
+    tw = t.split()
+    if words[:len(tw)] == tw and len(tw) > len(best.split()):
+      best = t
+  return best or NO_QUESTION_TYPE

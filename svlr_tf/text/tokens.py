@@ -12,6 +12,10 @@ import re
 import unicodedata
 from typing import List
 
+# The padding and unknown words of every vocabulary (the prepared format's word 0 and 1).
+PAD = "<pad>"
+UNK = "<unk>"
+
 _TOKEN_RE = re.compile(
     r"\d+(?:[.,:/]\d+)+"                # 1,000  3.5  10:30  1/2
     r"|[^\W_]+(?:['\-_][^\W_]+)*'?"     # words, t-shirt, don't, o'clock, dogs'

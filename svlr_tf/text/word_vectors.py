@@ -41,8 +41,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from absl import logging
 
-from svlr_tf.data.prepared.layout import PAD
 from svlr_tf.runtime.errors import DataError
+from svlr_tf.text.tokens import PAD
 
 GLOVE_PACKAGE_NAME = "glove-6b-50d"
 _PARTS_RE = re.compile(r"[\s\-_]+")

@@ -168,16 +168,33 @@ def run_grid(rows: Sequence[Run], seeds: Sequence[int], *, data: "PreparedData",
 
 def restore_run(path: str, data: "PreparedData", kind: str = "selection",
                 strategy: Optional["tf.distribute.Strategy"] = None,
-                log: Callable[[str], None] = print) -> "Trainer":
-  """A finished run's Trainer with its best weights loaded (for later analysis).
+                log: Callable[[str], None] = print) -> "Evaluator":
+  """A finished run's evaluator with its best weights loaded (for later analysis).
 
   ``kind``: "selection" (the experiment's held-out metric) or "recognition"
-  (Genome val object accuracy).  ``trainer.model`` is the ``SVLRModel``;
-  ``trainer.evaluate_vqa(split)``, ``trainer.recognition_scores(split)`` etc.
-  evaluate it.  The config is the run's own ``config.json``.
+  (Genome val object accuracy).  ``evaluator.model`` is the ``SVLRModel``;
+  ``evaluator.evaluate_vqa(split)``, ``evaluator.recognition_scores(split)`` etc.
+  evaluate it.  The config is the run's own ``config.json``. No optimizer and no
+  checkpoint manager is built, and nothing is written to the run's directory.
   """
-  from svlr_tf.training.trainer import Trainer
+  import keras  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from svlr_tf.data.store_verification import open_verified  # pylint: disable=import-outside-toplevel
+  from svlr_tf.data.prepared import feature_store_path  # pylint: disable=import-outside-toplevel
+  from svlr_tf.training.checkpoints import EvaluationHistory  # pylint: disable=import-outside-toplevel
+  from svlr_tf.training.evaluator import Evaluator  # pylint: disable=import-outside-toplevel
+  from svlr_tf.training.selection import restore_best_weights  # pylint: disable=import-outside-toplevel
+  from svlr_tf.training.task import SVLRTask  # pylint: disable=import-outside-toplevel
   config = ExperimentConfig.from_dict(read_json(os.path.join(path, "config.json")))
-  trainer = Trainer(config, data, path, strategy=strategy, log=log)
-  trainer.restore_best(kind)
-  return trainer
+  task = SVLRTask(config)
+  stores = {name: open_verified(feature_store_path(data.data_dir, name), log)
+            for name in ("vqa", "genome")}
+  keras.utils.set_random_seed(config.train.seed)
+  with (strategy or tf.distribute.get_strategy()).scope():
+    model = task.build_model_for_data(data)
+  selection_metric = ("heldout_vqa_accuracy" if config.uses_vqa
+                      else "val_object_accuracy")
+  restore_best_weights(model, path, EvaluationHistory(path), selection_metric, kind,
+                       log=log, say=lambda line: log(f"[{config.name}] {line}"),
+                       name=config.name)
+  return Evaluator(config, model, data, stores, task)

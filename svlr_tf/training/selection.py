@@ -10,23 +10,25 @@ of it along its jobs; the public names stay on the Trainer):
 * ``restore_best``: the selected weights, from the kept evaluations; a missing or
   unreadable best checkpoint is taken again from the training checkpoint of the
   selected step, or is an error (docs/guarantees.md).
+  ``restore_best_weights`` is the same without a Trainer (``grid.restore_run``).
 * ``evaluate_vqa`` / ``evaluate_zero_shot`` / ``evaluate_recognition``: a split's
-  accuracy (Eq. 7, Eq. 9, Sec. 5.3).
+  accuracy (Eq. 7, Eq. 9, Sec. 5.3), scored by the Trainer's ``evaluator``
+  (svlr_tf.training.evaluator).
 
-It uses the Trainer's ``config``, ``task``, ``data``, ``stores``, ``model``,
-``history``, ``best_*`` variables and managers, ``manager``, ``workdir``, ``log``.
+It uses the Trainer's ``config``, ``evaluator``, ``data``, ``model``, ``history``,
+``best_*`` variables and managers, ``workdir``, ``log``.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Callable, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from svlr_tf.training.checkpoints import checkpoint_steps
 from svlr_tf.runtime.errors import DataError
-from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.multiple_choice import VQAEvaluation
 
 
@@ -102,97 +104,107 @@ class HeldOutSelection:
     else:
       tf.summary.image("attention", pictures, max_outputs=len(pictures))
 
-  def restore_best(self, kind: str = "selection"):
-    """Loads the best weights: ``selection`` (the experiment's held-out metric) or
-    ``recognition`` (Genome val object accuracy). Returns the checkpoint path.
-
-    The step comes from the kept evaluations (``evaluations.json``).  A best
-    checkpoint that is missing, unreadable or of another step is replaced by the
-    training checkpoint of the selected step when that is still kept (said so);
-    otherwise it is an error, never another step's weights.
-    """
-    metric = self.selection_metric if kind == "selection" else "val_object_accuracy"
-    directory = self.best_managers[kind].directory
-    best = self.history.best(metric)
-    if best is None:
-      return self._restore_best_without_history(kind)
-    step, value = best
-    path = os.path.join(directory, f"ckpt-{step}")
-    problem = "is missing"
-    if step in checkpoint_steps(directory):
-      try:
-        self.best_checkpoint.restore(path).expect_partial()
-        return path
-      except Exception as err:  # pylint: disable=broad-except
-        problem = f"is unreadable ({err.__class__.__name__})"
-    kept = os.path.join(self.manager.directory, f"ckpt-{step}")
-    if step in checkpoint_steps(self.manager.directory):
-      try:
-        tf.train.Checkpoint(model=self.model).restore(kept).expect_partial()
-      except Exception:  # pylint: disable=broad-except
-        pass
-      else:
-        self._say(f"best checkpoint {path} {problem}; step {step} ({metric} "
-                  f"{value}, from {self.history.path}) restored from {kept} and "
-                  "kept again as the best")
-        self.best_managers[kind].save(checkpoint_number=step)
-        return kept
-    raise DataError(directory, f"the best checkpoint ckpt-{step} {problem}; the kept "
-                    f"evaluations select step {step} ({metric} {value}) whose weights "
-                    f"are no longer kept: delete {self.workdir} and train again")
-
-  def _restore_best_without_history(self, kind: str):
-    """Work directories from before ``evaluations.json``: the best directories as
-    they are."""
-    path = self.best_managers[kind].latest_checkpoint
-    if path is None and kind == "recognition":
-      # Work directories from before svlr_tf kept this second selection.
-      self.log(f"[{self.config.name}] no best_recognition checkpoint in "
-               f"{self.workdir}; using the experiment's own selection")
-      path = self.best_managers["selection"].latest_checkpoint
-    if path is None:
-      raise DataError(self.workdir, f"no {kind} checkpoint and no evaluations.json; "
-                      "train first")
-    self.best_checkpoint.restore(path).expect_partial()
-    return path
-
   # -------------------------------------------------------------- evaluation
+  # The scoring is the evaluator's (svlr_tf.training.evaluator); these names stay
+  # on the Trainer.
   def evaluate_vqa(self, split: str, return_attention: bool = False):
     """Multiple-choice accuracy of the VQA model (Eq. 7) on a split."""
-    scores, attention = self.task.vqa_split_scores(
-        self._eval_fns["vqa"], self.data, self.stores["vqa"], split,
-        return_attention=return_attention)
-    ev = self.task.vqa_scorer(self.data, split).evaluate(scores)
-    return (ev, attention) if return_attention else ev
+    return self.evaluator.evaluate_vqa(split, return_attention)
 
   def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
     """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
-    scores, _ = self.task.vqa_split_scores(self._eval_fns["zero_shot"], self.data,
-                                           self.stores["vqa"], split)
-    return self.task.vqa_scorer(self.data, split).evaluate(scores)
+    return self.evaluator.evaluate_zero_shot(split)
 
   def chance(self, split: str) -> float:
-    return self.task.vqa_scorer(self.data, split).chance()
+    return self.evaluator.chance(split)
 
   def recognition_scores(self, split: str):
     """(object_scores, object_labels, attribute_scores, attribute_targets) arrays."""
-    return self.task.recognition_split_scores(
-        self._eval_fns["recognition"], self.data, self.stores["genome"], split)
+    return self.evaluator.recognition_scores(split)
 
   def evaluate_recognition(self, split: str, per_class: bool = False) -> dict:
-    """Object and attribute accuracy (Sec. 5.3) on a Genome split.
+    """Object and attribute accuracy (Sec. 5.3) on a Genome split (``per_class``:
+    also "object_accuracy_per_class", as in Fig. 5)."""
+    return self.evaluator.evaluate_recognition(split, per_class)
 
-    With ``per_class``, also "object_accuracy_per_class": [O] percent per object
-    class (None for a class without regions in the split), as in Fig. 5.
-    """
-    scores = self.recognition_scores(split)
-    metrics = recognition_eval.recognition_metrics(*scores)
-    if per_class:
-      acc = recognition_eval.per_class_object_accuracy(
-          recognition_eval.object_hits(scores[0], scores[1]), scores[1])
-      metrics["object_accuracy_per_class"] = [
-          None if np.isnan(a) else round(100.0 * float(a), 2) for a in acc]
-    return metrics
+  def restore_best(self, kind: str = "selection"):
+    """Loads the best weights: ``selection`` (the experiment's held-out metric) or
+    ``recognition`` (Genome val object accuracy). Returns the checkpoint path
+    (``restore_best_weights``; a best checkpoint taken again from the training
+    checkpoint is kept again as the best)."""
+    return restore_best_weights(
+        self.model, self.workdir, self.history, self.selection_metric, kind,
+        log=self.log, say=self._say, name=self.config.name,
+        keep_again=lambda step: self.best_managers[kind].save(checkpoint_number=step))
+
+
+def best_directory(workdir: str, kind: str) -> str:
+  return os.path.join(workdir, "best" if kind == "selection" else "best_recognition")
+
+
+def restore_best_weights(model, workdir: str, history, selection_metric: str,
+                         kind: str, log: Callable[[str], None],
+                         say: Callable[[str], None], name: str,
+                         keep_again: Optional[Callable[[int], None]] = None) -> str:
+  """Loads a run's best weights into ``model``; returns the checkpoint path.
+
+  ``kind``: ``selection`` (the experiment's held-out metric ``selection_metric``)
+  or ``recognition`` (Genome val object accuracy). The step comes from the kept
+  evaluations (``history``, ``evaluations.json``). A best checkpoint that is
+  missing, unreadable or of another step is replaced by the training checkpoint
+  of the selected step when that is still kept (said so; ``keep_again(step)``
+  then keeps it as the best again); otherwise it is an error, never another
+  step's weights.
+  """
+  metric = selection_metric if kind == "selection" else "val_object_accuracy"
+  directory = best_directory(workdir, kind)
+  best_checkpoint = tf.train.Checkpoint(model=model)
+  best = history.best(metric)
+  if best is None:
+    return _restore_best_without_history(best_checkpoint, workdir, kind, log, name)
+  step, value = best
+  path = os.path.join(directory, f"ckpt-{step}")
+  problem = "is missing"
+  if step in checkpoint_steps(directory):
+    try:
+      best_checkpoint.restore(path).expect_partial()
+      return path
+    except Exception as err:  # pylint: disable=broad-except
+      problem = f"is unreadable ({err.__class__.__name__})"
+  training = os.path.join(workdir, "checkpoints")
+  kept = os.path.join(training, f"ckpt-{step}")
+  if step in checkpoint_steps(training):
+    try:
+      tf.train.Checkpoint(model=model).restore(kept).expect_partial()
+    except Exception:  # pylint: disable=broad-except
+      pass
+    else:
+      say(f"best checkpoint {path} {problem}; step {step} ({metric} "
+          f"{value}, from {history.path}) restored from {kept}"
+          + (" and kept again as the best" if keep_again else ""))
+      if keep_again:
+        keep_again(step)
+      return kept
+  raise DataError(directory, f"the best checkpoint ckpt-{step} {problem}; the kept "
+                  f"evaluations select step {step} ({metric} {value}) whose weights "
+                  f"are no longer kept: delete {workdir} and train again")
+
+
+def _restore_best_without_history(best_checkpoint, workdir: str, kind: str,
+                                  log: Callable[[str], None], name: str) -> str:
+  """Work directories from before ``evaluations.json``: the best directories as
+  they are."""
+  path = tf.train.latest_checkpoint(best_directory(workdir, kind))
+  if path is None and kind == "recognition":
+    # Work directories from before svlr_tf kept this second selection.
+    log(f"[{name}] no best_recognition checkpoint in "
+        f"{workdir}; using the experiment's own selection")
+    path = tf.train.latest_checkpoint(best_directory(workdir, "selection"))
+  if path is None:
+    raise DataError(workdir, f"no {kind} checkpoint and no evaluations.json; "
+                    "train first")
+  best_checkpoint.restore(path).expect_partial()
+  return path
 
 
 def attention_image(attention: np.ndarray, max_rows: int = 16, scale: int = 8):

@@ -16,8 +16,9 @@ and the world calibration (``tools.calibrate_world``) all train with
   ``build_resident`` returning :class:`~svlr_tf.data.resident.ResidentFeatures`,
   ``build_inputs`` yields indices instead of features and the step gathers the
   features on the device before ``train_step`` (the same batches).
-* ``vqa_split_scores`` / ``recognition_split_scores``: a model's scores on a
-  whole split, in split order, for the held-out selection and the test tables.
+* ``eval_functions`` / ``vqa_scorer``: the compiled scorers and the official
+  accuracy of a split's choices; the split-scoring loops are the evaluator's
+  (svlr_tf/training/evaluator.py).
 """
 
 from __future__ import annotations
@@ -275,36 +276,3 @@ class SVLRTask:
       self._scorers[key] = VQAScorer(data.load_vqa(
           split, d.max_question_words, d.max_answer_words, d.num_choices))
     return self._scorers[key]
-
-  def vqa_split_scores(self, fn: Callable, data: PreparedData, store: FeatureStore,
-                       split: str, return_attention: bool = False):
-    """(scores [N, C], attention of the first batch's correct choices [n, K] or
-    None) of ``fn`` (an ``eval_functions`` entry) over a VQA split, in order."""
-    scores, attention = [], None
-    for batch in pipeline.vqa_dataset(data, store, split, self.config.data,
-                                      training=False, seed=0):
-      valid = batch["valid"].numpy()
-      out = fn(batch)
-      if isinstance(out, (tuple, list)):
-        s, att = out
-        if return_attention and attention is None:
-          label = batch["label"].numpy()
-          attention = att.numpy()[np.arange(len(label)), label][valid]
-      else:
-        s = out
-      scores.append(s.numpy()[valid])
-    return np.concatenate(scores, axis=0), attention
-
-  def recognition_split_scores(self, fn: Callable, data: PreparedData,
-                               store: FeatureStore, split: str):
-    """(object_scores, object_labels, attribute_scores, attribute_targets) of
-    ``fn`` (``eval_functions(model)["recognition"]``) over a Genome split."""
-    out = [[], [], [], []]
-    for batch in pipeline.recognition_dataset(data, store, split, self.config.data,
-                                              training=False, seed=0):
-      valid = batch["valid"].numpy()
-      obj, atr = fn(batch["region_features"])
-      for lst, x in zip(out, (obj, batch["object_labels"], atr,
-                              batch["attribute_targets"])):
-        lst.append(np.asarray(x)[valid])
-    return tuple(np.concatenate(x, axis=0) for x in out)

@@ -58,6 +58,7 @@ from svlr_tf.training import summaries
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import atomic_write_json, read_json
 from svlr_tf.training.selection import HeldOutSelection, attention_image  # noqa: F401 (public)
+from svlr_tf.training.evaluator import Evaluator
 from svlr_tf.training.task import SVLRTask
 
 
@@ -166,7 +167,7 @@ class Trainer(HeldOutSelection):
       self._check_mirrored_only()
     self._train_step = self.task.distributed_train_step(
         self.model, self.optimizer, self.strategy)
-    self._eval_fns = self.task.eval_functions(self.model)
+    self.evaluator = Evaluator(cfg, self.model, self.data, self.stores, self.task)
 
   # ---------------------------------------------------------------- training
   def _train_dataset(self, step: int, num_steps: int, resident=None):

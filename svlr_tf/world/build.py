@@ -32,7 +32,7 @@ from typing import Optional
 from svlr_tf import text
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import read_json
-from svlr_tf.presets import world_config
+from svlr_tf.world.config import world_config
 from svlr_tf.runtime.workdir import exclusive_lock
 from svlr_tf.world.geometry import (boxes_line, grounding_records, picture_file,
                                     write_geometry)

@@ -10,6 +10,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from svlr_tf.text.questions import question_type_of
 from svlr_tf.world.appearance import Instance
 from svlr_tf.world.classes import Classes
 from svlr_tf.world.config import WorldConfig
@@ -26,17 +27,6 @@ POPULAR_ANSWERS = ("yes", "no", "2", "1", "white", "3", "red", "blue", "black", 
 def load_question_types(path: str = QUESTION_TYPES_PATH) -> List[str]:
   with open(path, encoding="utf-8") as f:
     return [line.strip() for line in f if line.strip()]
-
-
-def question_type_of(question: str, types: Sequence[str]) -> str:
-  """The longest official VQA v1 question type that prefixes the question (by words)."""
-  words = question.lower().rstrip("?").split()
-  best = ""
-  for t in types:
-    tw = t.split()
-    if words[:len(tw)] == tw and len(tw) > len(best.split()):
-      best = t
-  return best or "none of the above"
 
 
 _IRREGULAR = {"man": "men", "woman": "women", "child": "children", "person": "people",

@@ -11,7 +11,7 @@ import pytest
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.world import ensure_world, generate
 from svlr_tf.world import simulate
-from svlr_tf.presets import world_config
+from svlr_tf.world.config import world_config
 from svlr_tf.world.build import simulate_world, world_is_current
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -6,12 +6,11 @@ import os
 import re
 from typing import List
 
-from svlr_tf.text.questions import NUM_QUESTION_BINS  # re-exported
+from svlr_tf.config import NUM_QUESTION_BINS  # re-exported
+from svlr_tf.text.tokens import PAD, UNK  # re-exported
 
 FORMAT = "svlr_tf.prepared"
 VERSION = 1
-PAD = "<pad>"
-UNK = "<unk>"
 PAD_ID = 0
 UNK_ID = 1
 NUM_HUMAN_ANSWERS = 10
