@@ -144,17 +144,10 @@ def heldout_images(image_ids: Sequence[int],
 
 def question_record(qid: int, question: Dict[str, Any]) -> Dict[str, Any]:
   """The question fields of a prepared VQA record (what test-dev records hold)."""
-  q = text.analyze_question(question["question"])
-  choices = question["choices"]
-  analyzed = [text.analyze_answer(c) for c in choices]
   return {
       "question_id": qid, "image_id": question["image_id"],
-      "question": question["question"], "choices": choices,
-      "question_bins": q.bins,
-      "question_nouns": q.nouns, "question_adjectives": q.adjectives,
-      "choice_words": [a.tokens for a in analyzed],
-      "choice_nouns": [a.nouns for a in analyzed],
-      "choice_adjectives": [a.adjectives for a in analyzed]}
+      "question": question["question"], "choices": question["choices"],
+      **text.question_text_fields(question["question"], question["choices"])}
 
 
 def make_record(qid: int, question: Dict[str, Any],

@@ -259,20 +259,21 @@ class Predictor:
   def _vqa_batch(self, regions: Regions, question: str, choices: Sequence[str]):
     lq, la = self.config.data.max_question_words, self.config.data.max_answer_words
     ids = self.vocabulary.ids
-    q = text.analyze_question(question)
-    analyzed = [text.analyze_answer(c) for c in choices]
-    used = set(q.tokens) | set(q.nouns) | set(q.adjectives)
-    for a in analyzed:
-      used.update(a.tokens + a.nouns + a.adjectives)
+    fields = text.question_text_fields(question, choices)
+    used = set(text.analyze_question(question).tokens)
+    for key in ("question_nouns", "question_adjectives"):
+      used.update(fields[key])
+    for key in ("choice_words", "choice_nouns", "choice_adjectives"):
+      for words in fields[key]:
+        used.update(words)
     return {
         "image_features": regions.features[None],
         "region_mask": regions.mask[None],
-        "question_bins": np.stack([ids(b, lq) for b in q.bins])[None],
-        "question_nouns": ids(q.nouns, lq)[None],
-        "question_adjectives": ids(q.adjectives, lq)[None],
-        "choice_words": np.stack([ids(a.tokens, la) for a in analyzed])[None],
-        "choice_nouns": np.stack([ids(a.nouns, la) for a in analyzed])[None],
-        "choice_adjectives": np.stack([ids(a.adjectives, la) for a in analyzed])[None],
+        "question_bins": np.stack([ids(b, lq) for b in fields["question_bins"]])[None],
+        "question_nouns": ids(fields["question_nouns"], lq)[None],
+        "question_adjectives": ids(fields["question_adjectives"], lq)[None],
+        **{key: np.stack([ids(words, la) for words in fields[key]])[None]
+           for key in ("choice_words", "choice_nouns", "choice_adjectives")},
     }, used
 
   # ---------------------------------------------------------------- recognize

@@ -11,6 +11,7 @@ Public API::
   analyze_question(question) -> QuestionText(tokens, bins [4 x [str]], nouns,
                                              adjectives, tags)
   analyze_answer(answer)     -> AnswerText(tokens, nouns, adjectives, tags)
+  question_text_fields(question, choices) -> the text fields of a VQA record
   pos_tag(tokens) -> [(token, Penn tag)]     pos_backend() -> str
   use_backend(name | None)
   lemmatize(word, pos)       wordnet() -> NLTK WordNet reader | None
@@ -24,7 +25,8 @@ hypernyms), ``lexicon`` (word lists of the lexicon taggers), ``taggers``
 
 from svlr_tf.text.lexicon import COLOR_WORDS
 from svlr_tf.text.questions import (NUM_QUESTION_BINS, AnswerText, QuestionText,
-                                    analyze_answer, analyze_question, question_bins)
+                                    analyze_answer, analyze_question, question_bins,
+                                    question_text_fields)
 from svlr_tf.text.taggers import BACKENDS, lemmatize, pos_backend, pos_tag, use_backend
 from svlr_tf.text.tokens import tokenize
 from svlr_tf.text.wordnet_corpus import (LEXNAMES, WORDNET_SOURCE_DIR,

@@ -141,3 +141,23 @@ def question_type_of(question: str, types: Sequence[str]) -> str:
     if words[:len(tw)] == tw and len(tw) > len(best.split()):
       best = t
   return best or NO_QUESTION_TYPE
+
+
+# The text fields of a prepared VQA record, in record order (docs/architecture.md).
+QUESTION_TEXT_FIELDS = ("question_bins", "question_nouns", "question_adjectives",
+                        "choice_words", "choice_nouns", "choice_adjectives")
+
+
+def question_text_fields(question: str, choices: Sequence[str]) -> dict:
+  """The text fields of a VQA record (``QUESTION_TEXT_FIELDS``) from a question
+  and its C choices: question_bins [4 x [str]], question_nouns / adjectives
+  [str], choice_words / nouns / adjectives [C x [str]]. The one place question
+  text becomes a record: the embedded world, tools.prepare_vqa and the
+  Predictor read it."""
+  q = analyze_question(question)
+  answers = [analyze_answer(c) for c in choices]
+  return {"question_bins": q.bins, "question_nouns": q.nouns,
+          "question_adjectives": q.adjectives,
+          "choice_words": [a.tokens for a in answers],
+          "choice_nouns": [a.nouns for a in answers],
+          "choice_adjectives": [a.adjectives for a in answers]}

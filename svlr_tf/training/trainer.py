@@ -165,8 +165,6 @@ class Trainer(HeldOutSelection):
     self.best_manager = self.best_managers["selection"]
     if is_multi_worker(self.strategy):
       self._check_mirrored_only()
-    self._train_step = self.task.distributed_train_step(
-        self.model, self.optimizer, self.strategy)
     self.evaluator = Evaluator(cfg, self.model, self.data, self.stores, self.task)
 
   # ---------------------------------------------------------------- training
@@ -252,9 +250,9 @@ class Trainer(HeldOutSelection):
     # Input mode (train.input_mode): resident features live while training only.
     resident = (self.task.build_resident(self.data, self.stores, self.strategy,
                                          self.log) if step < total_steps else None)
-    train_step = self._train_step if resident is None else (
-        self.task.distributed_train_step(self.model, self.optimizer, self.strategy,
-                                         resident))
+    # The step is built once, for the input mode chosen (features or indices).
+    train_step = self.task.distributed_train_step(self.model, self.optimizer,
+                                                  self.strategy, resident)
     iterator = None
     while step < total_steps:
       end = min(total_steps, (step // every + 1) * every)

@@ -20,18 +20,12 @@ def vqa_records(images: List[VQAImage]) -> List[Dict]:
   out = []
   for img in images:
     for k, q in enumerate(img.questions):
-      qt = text.analyze_question(q["question"])
-      answers = [text.analyze_answer(c) for c in q["choices"]]
       out.append({
           "question_id": img.image_id * 10 + k, "image_id": img.image_id,
           "question": q["question"], "question_type": q["question_type"],
           "answer_type": q["answer_type"], "choices": list(q["choices"]),
           "answer": q["answer"], "label": int(q["label"]), "answers": list(q["answers"]),
-          "question_bins": qt.bins, "question_nouns": qt.nouns,
-          "question_adjectives": qt.adjectives,
-          "choice_words": [a.tokens for a in answers],
-          "choice_nouns": [a.nouns for a in answers],
-          "choice_adjectives": [a.adjectives for a in answers]})
+          **text.question_text_fields(q["question"], q["choices"])})
   return out
 
 
