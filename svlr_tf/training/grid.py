@@ -5,7 +5,7 @@
     grid = run_grid(rows, seeds=[0, 1, 2], data=data, workdir="runs/table1",
                     preset="default")
     grid.results("VQA Only")            # {seed: results.json of that run}
-    trainer = restore_run(grid.run_dir("VQA Only", 0), data)  # trained model
+    evaluator = restore_run(grid.run_dir("VQA Only", 0), data)  # trained model
 
 Each run lives in ``<workdir>/seed<seed>/<name>`` (``name`` defaults to the
 experiment) and is trained by :func:`svlr_tf.training.experiment.run_experiment`: a run
