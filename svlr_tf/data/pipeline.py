@@ -34,6 +34,7 @@ from svlr_tf.data.check import store_problems
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.indices import Shard, options, ordered_indices, shuffled_indices  # noqa: F401 (Shard: public here too)
 from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
+from svlr_tf.data.vqa_batch import vqa_batch_spec
 from svlr_tf.runtime.errors import DataError, note_pipeline_error
 
 _RECOGNITION_TASK, _VQA_TASK = 0, 1
@@ -201,21 +202,6 @@ def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData,
                     f"feature store {store.path} (e.g. image {int(missing[0])})")
 
 
-def vqa_text_spec(p: int, k: int, nb: int, lq: int, c: int,
-                  la: int) -> Dict[str, tuple]:
-  """(dtype, static shape) of a batch of ``p`` questions' "region_mask" and
-  ``VQA_TEXT_KEYS`` arrays, in that order (what follows the features, or the
-  resident input's image slots, in a VQA gather's output)."""
-  spec = {"region_mask": (tf.bool, [p, k]),
-          "question_bins": (tf.int32, [p, nb, lq]),
-          "question_nouns": (tf.int32, [p, lq]),
-          "question_adjectives": (tf.int32, [p, lq]),
-          "choice_words": (tf.int32, [p, c, la]), "choice_nouns": (tf.int32, [p, c, la]),
-          "choice_adjectives": (tf.int32, [p, c, la]), "label": (tf.int32, [p]),
-          "question_id": (tf.int64, [p]), "question_type": (tf.int32, [p])}
-  return {key: spec[key] for key in ("region_mask",) + VQA_TEXT_KEYS}
-
-
 def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                  data_config: DataConfig, training: bool, seed: int,
                  batch_size: Optional[int],
@@ -229,8 +215,7 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                       store.dim)
   p = shard.replica_batch_size(global_p) if shard else global_p
   nb = vqa.question_bins.shape[1]
-  spec = {"image_features": (tf.float16, [p, k, dim]),
-          **vqa_text_spec(p, k, nb, lq, c, la)}
+  spec = vqa_batch_spec(p, k, dim, nb, lq, c, la)
 
   pool = BufferPool()  # a batch's memory is reused once TF has let go of it
 

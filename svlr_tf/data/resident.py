@@ -34,6 +34,7 @@ from svlr_tf.config import ExperimentConfig
 from svlr_tf.data import indices, pipeline, sparse_labels
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, VQA_TEXT_KEYS
+from svlr_tf.data.vqa_batch import vqa_text_spec
 
 # Bytes of features read from a store per copy into the variables.
 _CHUNK_BYTES = 256 << 20
@@ -252,7 +253,7 @@ def _vqa_batches(data: PreparedData, index: ResidentIndex, config: ExperimentCon
   p, k, c = d.vqa_batch_size, index.regions_per_image, d.num_choices
   lq, la, nb = d.max_question_words, d.max_answer_words, vqa.question_bins.shape[1]
   slot_of, count_of = index.vqa_slot, index.vqa_count
-  spec = {"image_slots": (tf.int32, [p]), **pipeline.vqa_text_spec(p, k, nb, lq, c, la)}
+  spec = {"image_slots": (tf.int32, [p]), **vqa_text_spec(p, k, nb, lq, c, la)}
 
   def gather(indices):
     text = vqa.batch(indices)

@@ -35,6 +35,7 @@ import tensorflow as tf
 
 import svlr_tf
 from svlr_tf.config import ExperimentConfig
+from svlr_tf.data import vqa_batch
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import atomic_write_json, current_umask, read_json
 from svlr_tf.inference.vocabulary import load_pretrained
@@ -153,23 +154,8 @@ def write_saved_model(model: SVLRModel, config: ExperimentConfig, path: str) -> 
 
   Keras writes the first endpoint (``answer``) also as ``serving_default``.
   """
-  d, k = config.model.region_feature_dim, config.data.regions_per_image
-  c, b = config.data.num_choices, config.model.num_question_bins
-  lq, la = config.data.max_question_words, config.data.max_answer_words
-
-  def ids(*shape, name):
-    return tf.TensorSpec(shape, tf.int32, name=name)
-
-  vqa_spec = {
-      "image_features": tf.TensorSpec([None, k, d], tf.float32, name="image_features"),
-      "region_mask": tf.TensorSpec([None, k], tf.bool, name="region_mask"),
-      "question_bins": ids(None, b, lq, name="question_bins"),
-      "question_nouns": ids(None, lq, name="question_nouns"),
-      "question_adjectives": ids(None, lq, name="question_adjectives"),
-      "choice_words": ids(None, c, la, name="choice_words"),
-      "choice_nouns": ids(None, c, la, name="choice_nouns"),
-      "choice_adjectives": ids(None, c, la, name="choice_adjectives"),
-  }
+  d = config.model.region_feature_dim
+  vqa_spec = vqa_batch.input_signature(config)
 
   def answer(batch):
     if config.uses_vqa:
