@@ -40,7 +40,8 @@ import numpy as np
 
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import (FEATURE_STORES, RECOGNITION_SPLITS, VQA_SPLITS,
-                                   PreparedData, class_name_words)
+                                   PreparedData, RecognitionSplit, VQASplit,
+                                   class_name_words)
 from svlr_tf.runtime.errors import DataError
 
 _SHOW = 5  # ids named per problem line
@@ -207,3 +208,50 @@ def _vqa_sizes(data_config) -> tuple:
          else lambda k: getattr(data_config, k))
   return (int(get("max_question_words")), int(get("max_answer_words")),
           int(get("num_choices")))
+
+
+# -- the checks of one split, made by the training input before its first batch ---------
+
+
+def check_store(data: PreparedData, kind: str, store: FeatureStore) -> None:
+  """The store against meta.json (svlr_tf/data/check.py): the sizes of a batch
+  come from the data, so a disagreement is found before any step."""
+  problems = store_problems(data, kind, store)
+  if problems:
+    raise problems[0]
+
+
+def check_recognition_split(split: RecognitionSplit, store: FeatureStore,
+                            data: PreparedData, name: str) -> None:
+  """A recognition split the training input can batch: not empty, every region's
+  image in the store and within its rows (one-line DataError naming the file)."""
+  path = data.path("recognition", f"{name}.jsonl")
+  check_store(data, "genome", store)
+  if len(split) == 0:
+    raise DataError(path, "split is empty")
+  present = store.has_images(split.image_ids)
+  if not np.all(present):
+    missing = split.image_ids[~present]
+    raise DataError(path, f"{len(missing)} regions refer to images not in the feature "
+                    f"store {store.path} (e.g. image {int(missing[0])})")
+  counts = store.counts(split.image_ids)
+  bad = split.rows >= counts
+  if np.any(bad):
+    j = int(np.nonzero(bad)[0][0])
+    raise DataError(path, f"region {int(split.rows[j])} of image "
+                    f"{int(split.image_ids[j])} is beyond its {int(counts[j])} rows in "
+                    f"the feature store {store.path}")
+
+
+def check_vqa_split(split: VQASplit, store: FeatureStore, data: PreparedData,
+                    name: str) -> None:
+  """A VQA split the training input can batch: not empty, every image in the store."""
+  path = data.path("vqa", f"{name}.jsonl")
+  check_store(data, "vqa", store)
+  if len(split) == 0:
+    raise DataError(path, "split is empty")
+  present = store.has_images(split.image_ids)
+  if not np.all(present):
+    missing = split.image_ids[~present]
+    raise DataError(path, f"{len(missing)} questions refer to images not in the "
+                    f"feature store {store.path} (e.g. image {int(missing[0])})")

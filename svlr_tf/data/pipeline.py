@@ -22,117 +22,21 @@ run.
 
 from __future__ import annotations
 
-import weakref
-from typing import Dict, Mapping, Optional
+from typing import Mapping, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from svlr_tf.config import DataConfig, ExperimentConfig
 from svlr_tf.data.aligned import BufferPool
-from svlr_tf.data.check import store_problems
+from svlr_tf.data.batching import RECOGNITION_TASK, VQA_TASK, index_batches, numpy_batches
+from svlr_tf.data.check import check_recognition_split, check_vqa_split
 from svlr_tf.data.feature_store import FeatureStore
-from svlr_tf.data.indices import Shard, options, ordered_indices, shuffled_indices  # noqa: F401 (Shard: public here too)
-from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
+from svlr_tf.data.indices import Shard, options  # noqa: F401 (Shard: public here too)
+from svlr_tf.data.prepared import PreparedData, VQA_TEXT_KEYS
 from svlr_tf.data.vqa_batch import vqa_batch_spec
-from svlr_tf.runtime.errors import DataError, note_pipeline_error
-
-_RECOGNITION_TASK, _VQA_TASK = 0, 1
-
-
-def _numpy_batches(gather, spec: Dict[str, tuple]):
-  """``to_batch``: indices -> dict of static-shape tensors made by a NumPy ``gather``.
-
-  ``spec`` maps each key, in the order ``gather`` returns its arrays, to
-  (dtype, static shape).
-
-  Lifetime: in eager mode ``tf.numpy_function`` keeps the function it is given
-  until the process ends (tied to the global default graph), and with it all
-  that its closure holds: a run's loaded splits and open feature stores, about
-  450 MB per training run of the default preset. So it gets only a weak
-  reference to ``gather``; ``to_batch`` holds ``gather`` itself, and the dataset
-  (held by each of its iterators) holds ``to_batch``, so ``gather`` lives exactly
-  as long as the dataset.
-  """
-  keys = tuple(spec)
-  gather_ref = weakref.ref(gather)
-
-  def call_gather(indices):
-    live = gather_ref()
-    if live is None:
-      raise RuntimeError("a tf.data iterator outlived the dataset that made it")
-    try:
-      return live(indices)
-    except Exception as e:  # reaches the caller as a TF error: keep the original
-      note_pipeline_error(e)
-      raise
-
-  def to_batch(indices):
-    out = tf.numpy_function(call_gather, [indices], [spec[k][0] for k in keys],
-                            stateful=False)
-    for t, key in zip(out, keys):
-      t.set_shape(spec[key][1])
-    return dict(zip(keys, out))
-
-  to_batch.gather = gather  # the strong reference (see above)
-  return to_batch
-
-
-def _batches(n: int, batch_size: int, to_batch, training: bool, seed: int, task: int,
-             num_batches: Optional[int], shard: Optional[Shard] = None
-             ) -> tf.data.Dataset:
-  """Index batches mapped to example batches by ``to_batch`` (the feature gather).
-
-  Training: seeded shuffled batches, infinite unless ``num_batches`` is given; the
-  limit is applied to the indices, before the gather, so a finite stream ends with
-  no ``numpy_function`` call in flight (dropping an iterator while one runs can
-  deadlock on the GIL).  With a ``shard`` only its slice of each global batch is
-  gathered (``to_batch`` then makes per-replica batches).  Evaluation: one
-  in-order pass, last batch padded, with ``valid``.
-  """
-  if training:
-    ds = shuffled_indices(n, seed, task).batch(batch_size, drop_remainder=True)
-    if num_batches is not None:
-      ds = ds.take(num_batches)
-    if shard is not None:
-      ds = shard.select(ds, batch_size)
-    ds = ds.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  else:
-    ds = ordered_indices(n, batch_size).map(
-        lambda i, v: dict(to_batch(i), valid=v), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True)
-  return ds.with_options(options())
-
 
 # -- recognition -------------------------------------------------------------------
-
-
-def _check_store(data: PreparedData, kind: str, store: FeatureStore) -> None:
-  """The store against meta.json (svlr_tf/data/check.py): the sizes of a batch
-  come from the data, so a disagreement is found before any step."""
-  problems = store_problems(data, kind, store)
-  if problems:
-    raise problems[0]
-
-
-def _check_recognition(split: RecognitionSplit, store: FeatureStore, data: PreparedData,
-                       name: str) -> None:
-  path = data.path("recognition", f"{name}.jsonl")
-  _check_store(data, "genome", store)
-  if len(split) == 0:
-    raise DataError(path, "split is empty")
-  present = store.has_images(split.image_ids)
-  if not np.all(present):
-    missing = split.image_ids[~present]
-    raise DataError(path, f"{len(missing)} regions refer to images not in the feature "
-                    f"store {store.path} (e.g. image {int(missing[0])})")
-  counts = store.counts(split.image_ids)
-  bad = split.rows >= counts
-  if np.any(bad):
-    j = int(np.nonzero(bad)[0][0])
-    raise DataError(path, f"region {int(split.rows[j])} of image "
-                    f"{int(split.image_ids[j])} is beyond its {int(counts[j])} rows in "
-                    f"the feature store {store.path}")
 
 
 def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
@@ -141,7 +45,7 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
                          num_batches: Optional[int] = None,
                          shard: Optional[Shard] = None) -> tf.data.Dataset:
   rec = data.load_recognition(split)
-  _check_recognition(rec, store, data, split)
+  check_recognition_split(rec, store, data, split)
   global_m = batch_size or data_config.recognition_batch_size
   m = shard.replica_batch_size(global_m) if shard else global_m
   num_o, num_t, dim = rec.num_objects, rec.num_attributes, store.dim
@@ -154,13 +58,13 @@ def _recognition_batches(data: PreparedData, store: FeatureStore, split: str,
     return (features, targets["object_targets"], targets["object_labels"],
             targets["attribute_targets"])
 
-  to_batch = _numpy_batches(gather, {
+  to_batch = numpy_batches(gather, {
       "region_features": (tf.float16, [m, dim]),
       "object_targets": (tf.float32, [m, num_o]),
       "object_labels": (tf.float32, [m, num_o]),
       "attribute_targets": (tf.float32, [m, num_t])})
 
-  return _batches(len(rec), global_m, to_batch, training, seed, _RECOGNITION_TASK,
+  return index_batches(len(rec), global_m, to_batch, training, seed, RECOGNITION_TASK,
                   num_batches, shard)
 
 
@@ -189,19 +93,6 @@ def recognition_dataset(data: PreparedData, store: FeatureStore, split: str,
 # -- VQA ---------------------------------------------------------------------------------
 
 
-def _check_vqa(split: VQASplit, store: FeatureStore, data: PreparedData,
-               name: str) -> None:
-  path = data.path("vqa", f"{name}.jsonl")
-  _check_store(data, "vqa", store)
-  if len(split) == 0:
-    raise DataError(path, "split is empty")
-  present = store.has_images(split.image_ids)
-  if not np.all(present):
-    missing = split.image_ids[~present]
-    raise DataError(path, f"{len(missing)} questions refer to images not in the "
-                    f"feature store {store.path} (e.g. image {int(missing[0])})")
-
-
 def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
                  data_config: DataConfig, training: bool, seed: int,
                  batch_size: Optional[int],
@@ -210,7 +101,7 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
   c, lq, la = (data_config.num_choices, data_config.max_question_words,
                data_config.max_answer_words)
   vqa = data.load_vqa(split, lq, la, c)
-  _check_vqa(vqa, store, data, split)
+  check_vqa_split(vqa, store, data, split)
   global_p, k, dim = (batch_size or data_config.vqa_batch_size, store.image_rows,
                       store.dim)
   p = shard.replica_batch_size(global_p) if shard else global_p
@@ -225,9 +116,9 @@ def _vqa_batches(data: PreparedData, store: FeatureStore, split: str,
     text = vqa.batch(indices)
     return (features, mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
 
-  to_batch = _numpy_batches(gather, spec)
+  to_batch = numpy_batches(gather, spec)
 
-  return _batches(len(vqa), global_p, to_batch, training, seed, _VQA_TASK, num_batches,
+  return index_batches(len(vqa), global_p, to_batch, training, seed, VQA_TASK, num_batches,
                   shard)
 
 

@@ -11,7 +11,7 @@ VQA variable, ``region_rows`` [M] int32 into the Genome one), the Genome labels 
 padded id lists (``*_ids`` [M, L] int32, -1 = none; the dense float32 multi-hot
 targets would be 2.4 MB per paper-scale step) and the same text and mask arrays
 as the host pipeline, from the same shuffled index stream
-(``svlr_tf.data.pipeline``'s ``_batches``): ~0.1 MB per paper-scale step instead
+(``svlr_tf.data.batching.index_batches``): ~0.1 MB per paper-scale step instead
 of ~24 MB.  :meth:`ResidentFeatures.device_batch`, inside the compiled step,
 replaces the indices with the features (``tf.gather`` on the replica's own copy)
 and the id lists with the multi-hot targets.  So a batch is the host pipeline's
@@ -31,7 +31,9 @@ import numpy as np
 import tensorflow as tf
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data import indices, pipeline, sparse_labels
+from svlr_tf.data import indices, sparse_labels
+from svlr_tf.data.batching import RECOGNITION_TASK, VQA_TASK, index_batches, numpy_batches
+from svlr_tf.data.check import check_recognition_split, check_vqa_split
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import PreparedData, VQA_TEXT_KEYS
 from svlr_tf.data.vqa_batch import vqa_text_spec
@@ -108,7 +110,7 @@ class ResidentIndex:
       store = stores["vqa"]
       vqa = data.load_vqa("train", d.max_question_words, d.max_answer_words,
                           d.num_choices)
-      pipeline._check_vqa(vqa, store, data, "train")  # pylint: disable=protected-access
+      check_vqa_split(vqa, store, data, "train")
       positions = store.positions(vqa.image_ids)
       unique, slot = np.unique(positions, return_inverse=True)
       self.vqa_image_ids = store.image_ids[unique]
@@ -118,7 +120,7 @@ class ResidentIndex:
     if config.uses_recognition:
       store = stores["genome"]
       rec = data.load_recognition("train")
-      pipeline._check_recognition(rec, store, data, "train")  # pylint: disable=protected-access
+      check_recognition_split(rec, store, data, "train")
       width = int(rec.rows.max()) + 1
       keys = store.positions(rec.image_ids) * width + rec.rows.astype(np.int64)
       unique, row = np.unique(keys, return_inverse=True)
@@ -241,9 +243,9 @@ def _recognition_batches(data: PreparedData, index: ResidentIndex,
 
   spec = {"region_rows": (tf.int32, [m])}
   spec.update({f"{key}_ids": (tf.int32, [m, width[key]]) for key in LABEL_KEYS})
-  to_batch = pipeline._numpy_batches(gather, spec)  # pylint: disable=protected-access
-  return pipeline._batches(len(rec), m, to_batch, True, seed,  # pylint: disable=protected-access
-                           pipeline._RECOGNITION_TASK, num_batches)  # pylint: disable=protected-access
+  to_batch = numpy_batches(gather, spec)
+  return index_batches(len(rec), m, to_batch, True, seed, RECOGNITION_TASK,
+                       num_batches)
 
 
 def _vqa_batches(data: PreparedData, index: ResidentIndex, config: ExperimentConfig,
@@ -260,9 +262,8 @@ def _vqa_batches(data: PreparedData, index: ResidentIndex, config: ExperimentCon
     mask = np.arange(k)[None, :] < count_of[indices][:, None]
     return (slot_of[indices], mask) + tuple(text[key] for key in VQA_TEXT_KEYS)
 
-  to_batch = pipeline._numpy_batches(gather, spec)  # pylint: disable=protected-access
-  return pipeline._batches(len(vqa), p, to_batch, True, seed,  # pylint: disable=protected-access
-                           pipeline._VQA_TASK, num_batches)  # pylint: disable=protected-access
+  to_batch = numpy_batches(gather, spec)
+  return index_batches(len(vqa), p, to_batch, True, seed, VQA_TASK, num_batches)
 
 
 def joint_index_dataset(data: PreparedData, index: ResidentIndex,

@@ -6,7 +6,7 @@ question types.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import numpy as np
 
