@@ -1,12 +1,19 @@
 """What the reproduce entry points share: flags, start-up, the grid, the results.
 
-A reproduce module declares its rows (``svlr_tf.grid.Run``), then::
+A reproduce module's result is declared in ``reproduce.registry`` (its rows, the
+paper's numbers, its work directory, the runs it reuses); the module then reads::
 
-    setup = common.start("Table 1")        # devices, data, strategy, header line
-    grid = common.run_grid(ROWS, setup)    # rows x seeds from the flags, resumable
+    setup = common.start(RESULT)            # devices, data, strategy, header line
+    grid = common.run_rows(RESULT, setup)   # its rows x seeds, resumable; reused
+                                            # runs are read, never trained
     common.write_results("table1", results, markdown, text)
+    ...
+    if __name__ == "__main__":
+      common.run(main, RESULT)              # defines the flags, then runs main
 
-Flags of every module: --preset, --workdir, --data_dir, --seeds, --steps,
+Flags are defined when a module runs, never when it is imported.  Flags of every
+module: --preset, --workdir (default: ``registry.default_workdir``), --data_dir,
+--seeds, --steps,
 --experiments (a subset of the rows), --config.<section>.<field>=value (any
 ``ExperimentConfig`` field that is not the data's, for every row), --mixed_precision,
 --jit_compile, --retrain_stale, --strategy, --collective_timeout, --deterministic,
@@ -33,7 +40,7 @@ from absl import flags
 
 from svlr_tf import config as config_lib
 from svlr_tf.entry_points import fail
-from svlr_tf.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
+from svlr_tf.entry_points import run_main
 from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
@@ -55,17 +62,21 @@ def _overridable():
       yield section, field.name, getattr(cls(), field.name)
 
 
-def define_common_flags(default_workdir: str) -> None:
+def define_common_flags(default_workdir: Optional[str] = None,
+                        default_seeds: int = 3, where: str = "") -> None:
+  """The flags of every module; ``default_workdir`` None: the registry's default
+  for the preset and data (``where`` describes it in --help)."""
   flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
                     "Model dimensions, batch sizes and training budget; with no "
                     "--data_dir also the size of the embedded (simulated) dataset.")
   flags.DEFINE_string("workdir", default_workdir,
                       "Checkpoints, TensorBoard summaries and results go here. "
-                      "Re-running with the same workdir resumes.")
+                      "Re-running with the same workdir resumes." + where)
   flags.DEFINE_string("data_dir", None,
                       "A prepared real-data directory (see docs/real_data.md). "
                       "Default: the embedded dataset, generated on first use.")
-  flags.DEFINE_integer("seeds", 3, "Number of seeds (0, 1, ..., seeds-1) to repeat over.",
+  flags.DEFINE_integer("seeds", default_seeds,
+                       "Number of seeds (0, 1, ..., seeds-1) to repeat over.",
                        lower_bound=1)
   flags.DEFINE_integer("steps", None, "Override the preset's training steps per run "
                        "(same as --config.train.steps).", lower_bound=1)
@@ -185,12 +196,16 @@ def check_data(data, data_config) -> None:
     sys.exit(1)
 
 
-def start(title: str) -> Setup:
+def start(result) -> Setup:
   """Devices, data and strategy from the flags; prints the run's header line.
 
-  Exits with a one-line error on a bad flag, --data_dir or malformed prepared data.
+  ``result``: the module's ``reproduce.registry.Result``.  Exits with a one-line
+  error on a bad flag, --data_dir or malformed prepared data, and, before the data
+  is read, when none of the runs it reuses are there.
   """
   from svlr_tf.presets import preset_config
+  title = result.header
+  resolve_workdirs(result)
   try:  # bad override values fail here, before TensorFlow starts
     config = preset_config(FLAGS.preset).replace(**overrides())
   except (ValueError, TypeError) as e:
@@ -210,6 +225,8 @@ def start(title: str) -> Setup:
     from svlr_tf.data.input_mode import MULTIWORKER_UNSUPPORTED
     fail(f"--input_mode=resident is {MULTIWORKER_UNSUPPORTED}; use --input_mode=host "
          "or auto")
+  if result.reused and not _seeds_with_results(result):
+    fail(_not_trained(result, list(range(FLAGS.seeds))))
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
@@ -251,17 +268,17 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
 
 
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
-             select: bool = True, last: bool = True):
+             select: bool = True, last: bool = True, seeds: Optional[Sequence] = None):
   """``svlr_tf.grid.run_grid`` over the rows selected by --experiments (all of
   ``rows`` with ``select=False``) and the seeds, preset, overrides and workdir
-  (unless ``workdir`` is given) of the flags.
+  (unless ``workdir`` / ``seeds`` are given) of the flags.
 
   A multi-worker run's workers other than the chief exit 0 after the ``last``
   grid of the module: the chief evaluates and writes the tables."""
   from svlr_tf.grid import run_grid as grid
   try:
     result = grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
-                  range(FLAGS.seeds), data=setup.data,
+                  range(FLAGS.seeds) if seeds is None else seeds, data=setup.data,
                   workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
                   overrides=overrides(), strategy=setup.strategy,
                   log=lambda line: print(line, flush=True),
@@ -303,15 +320,6 @@ def write_results(name: str, results: dict, markdown: Optional[str] = None,
         log=lambda line: print(line, flush=True))
 
 
-def reuse_note(grid) -> str:
-  """One line: which rows' trained runs were reused from the grid's workdir."""
-  reused = [row.label for row in grid.rows
-            if all(grid.by_run[(row.label, s)].get("reused") for s in grid.seeds)]
-  trained = [row.label for row in grid.rows if row.label not in reused]
-  return (f"Trained runs in {grid.workdir}: reusing {', '.join(reused) or 'none'}"
-          + (f"; trained now: {', '.join(trained)}" if trained else ""))
-
-
 def stale_note(grid) -> str:
   """A line naming the reused runs made by other code, or ""."""
   stale = [f"{label} seed {seed}" for (label, seed), r in grid.by_run.items()
@@ -336,3 +344,173 @@ def test_columns(setup: Setup, config):
                              d.num_choices)
   counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
   return [t for t, _ in counts.most_common()] + ["Overall"], counts
+
+
+# --- Declared results (reproduce.registry): flags, directories, reused runs --------
+
+def define_flags(result) -> None:
+  """The flags of ``result``'s module: every module's, and --runs when it finds the
+  runs it reuses in another directory."""
+  from reproduce import registry
+  name = result.workdir_name
+  where = (f" Default: runs/{name} (default preset), runs/<preset>/{name} (another "
+           f"preset), runs/<data dir name>-<preset>/{name} (--data_dir); "
+           "docs/results_registry.md.")
+  define_common_flags(None, result.seeds, where)
+  if result.runs_flag:
+    source = registry.RESULTS[result.reuses]
+    flags.DEFINE_string(
+        "runs", None, f"Where {source.header}'s runs are ({', '.join(result.reused)} "
+        f"are read from there, never trained here). Default: as --workdir, with "
+        f"{result.runs_name} for {name}.")
+
+
+def run(main, result=None, define=None) -> None:
+  """Defines the flags of ``result``'s module (and the module's own, ``define``),
+  lists them in --help, then runs ``main`` (one-line errors)."""
+  if result is not None:
+    define_flags(result)
+  if define is not None:
+    define()
+  for flag in FLAGS.get_key_flags_for_module(__name__):  # --help lists them
+    FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  run_main(main)
+
+
+def resolve_workdirs(result) -> None:
+  """--workdir (and --runs) default to the registry's directories for the preset
+  and data: presets and data never share a default work directory."""
+  from reproduce import registry
+  if FLAGS.workdir is None and not FLAGS["workdir"].present:
+    FLAGS.workdir = registry.default_workdir(result.key, FLAGS.preset, FLAGS.data_dir)
+  if result.runs_flag and FLAGS.runs is None and not FLAGS["runs"].present:
+    FLAGS.runs = registry.default_runs(result.key, FLAGS.preset, FLAGS.data_dir)
+  if result.runs_flag and not FLAGS.runs:
+    fail("--runs is empty")
+
+
+def runs_dir(result) -> str:
+  """Where the runs ``result`` reuses are."""
+  return FLAGS.runs if result.runs_flag else FLAGS.workdir
+
+
+def _selected(result) -> list:
+  rows = result.rows
+  return select_rows(rows, FLAGS.experiments) if result.select else list(rows)
+
+
+def _reused_rows(result) -> list:
+  return [r for r in _selected(result) if r.label in result.reused]
+
+
+def _seeds_with_results(result) -> list:
+  """The seeds whose reused runs all have a results file (a first check, before
+  the data is read)."""
+  from svlr_tf.grid import run_dir
+  rows = _reused_rows(result)
+  return [s for s in range(FLAGS.seeds)
+          if all(os.path.exists(os.path.join(run_dir(runs_dir(result), r, s),
+                                             "results.json")) for r in rows)]
+
+
+def _finished(row, seed: int, setup: Setup, where: str) -> bool:
+  """Whether the run of ``row`` and ``seed`` under ``where`` is finished with the
+  config this command line gives it (what ``svlr_tf.grid.run_grid`` reuses)."""
+  from svlr_tf.experiment import config_for_data
+  from svlr_tf.files import read_json
+  from svlr_tf.grid import run_dir
+  path = os.path.join(run_dir(where, row, seed), "results.json")
+  if not os.path.exists(path):
+    return False
+  merged = {k: dict(v) for k, v in overrides().items()}
+  for section, values in (row.overrides or {}).items():
+    merged.setdefault(section, {}).update(values)
+  try:
+    config = config_for_data(FLAGS.preset, row.experiment, setup.data, seed, None,
+                             merged)
+  except ValueError as e:
+    fail(str(e))
+  if row.name:
+    config = config.replace(name=row.name)
+  saved = read_json(path)
+  return (config.describes(saved.get("config") or {})
+          and (not row.zero_shot or "zero_shot_test" in saved))
+
+
+def train_command(result, seeds: int) -> str:
+  """The command that trains the runs ``result`` reuses, with this command
+  line's preset, data, steps and overrides."""
+  from reproduce import registry
+  source = registry.RESULTS[result.reuses]
+  args = [f"python -m reproduce.{source.key}"]
+  for name in ("preset", "data_dir", "steps", "mixed_precision", "jit_compile",
+               "input_mode") + tuple(f"config.{s}.{f}" for s, f, _ in _overridable()):
+    if FLAGS[name].present:
+      args.append(FLAGS[name].serialize())
+  where = runs_dir(result)
+  if where != registry.default_workdir(source.key, FLAGS.preset, FLAGS.data_dir):
+    args.append(f"--workdir={where}")
+  if seeds != source.seeds:
+    args.append(f"--seeds={seeds}")
+  needed = {r.dirname for r in _reused_rows(result)}
+  if needed != {r.dirname for r in source.rows}:
+    args.append("--experiments=" + ",".join(r.dirname for r in source.rows
+                                             if r.dirname in needed))
+  return " ".join(args)
+
+
+def _not_trained(result, seeds) -> str:
+  from reproduce import registry
+  source = registry.RESULTS[result.reuses]
+  labels = ", ".join(r.label for r in _reused_rows(result))
+  return (f"{result.header} reads {source.header}'s runs ({labels}) and does not "
+          f"train them; {runs_dir(result)} has none finished for seed(s) "
+          f"{', '.join(map(str, seeds))}: train them first with "
+          f"`{train_command(result, max(seeds) + 1)}`")
+
+
+def reused_seeds(result, setup: Setup) -> list:
+  """The seeds (of --seeds; the first only for a one-seed result) whose reused
+  runs are all finished; says which in one line, or stops naming the command
+  that trains them."""
+  wanted = list(range(FLAGS.seeds))
+  rows = _reused_rows(result)
+  done = [s for s in wanted if all(_finished(r, s, setup, runs_dir(result))
+                                   for r in rows)]
+  if not done:
+    fail(_not_trained(result, wanted))
+  if result.one_seed:
+    done, wanted = done[:1], done[:1]
+  missing = [s for s in wanted if s not in done]
+  from reproduce import registry
+  line = (f"Using {registry.RESULTS[result.reuses].header}'s finished runs in "
+          f"{runs_dir(result)}: {', '.join(r.label for r in rows)}; seed(s) "
+          f"{', '.join(map(str, done))}")
+  if missing:
+    line += (f" (seed(s) {', '.join(map(str, missing))} not trained: "
+             f"`{train_command(result, max(missing) + 1)}` trains them)")
+  print(line, flush=True)
+  return done
+
+
+def run_grids(result, setup: Setup) -> list:
+  """``result``'s rows (those --experiments selects) x seeds, one grid per
+  directory (the reused runs' first): reused runs are read, never trained (only
+  the seeds whose runs are all finished: ``reused_seeds``); its own rows are
+  trained, or reused when finished."""
+  rows = _selected(result)
+  seeds = reused_seeds(result, setup) if _reused_rows(result) else None
+  own_dir = FLAGS.runs if result.own_rows_with_runs else FLAGS.workdir
+  parts = {}
+  for row in rows:
+    where = runs_dir(result) if row.label in result.reused else own_dir
+    parts.setdefault(where, []).append(row)
+  return [run_grid(part, setup, workdir=where, select=False,
+                   last=i == len(parts) - 1, seeds=seeds)
+          for i, (where, part) in enumerate(parts.items())]
+
+
+def run_rows(result, setup: Setup):
+  """``run_grids`` of a result whose rows all live in one directory."""
+  grid, = run_grids(result, setup)
+  return grid
