@@ -52,7 +52,7 @@ _DEFINE = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer,
            float: flags.DEFINE_float, str: flags.DEFINE_string}
 
 
-def _overridable():
+def overridable():
   """(section, field, default) of every config field a flag may override."""
   for section, cls in _SECTIONS.items():
     for field in dataclasses.fields(cls):
@@ -109,7 +109,7 @@ def define_common_flags(default_workdir: Optional[str] = None,
   flags.DEFINE_integer("cpu_devices", 0,
                        "Split the CPU into this many logical devices (testing "
                        "MirroredStrategy without GPUs).", lower_bound=0)
-  for section, field, default in _overridable():
+  for section, field, default in overridable():
     _DEFINE[type(default)](f"config.{section}.{field}", None,
                            f"Override {section}.{field} of every run (preset: "
                            f"varies; paper: {default}).")
@@ -118,7 +118,7 @@ def define_common_flags(default_workdir: Optional[str] = None,
 def overrides() -> Dict[str, Dict[str, Any]]:
   """The config overrides given on the command line: {section: {field: value}}."""
   out = collections.defaultdict(dict)
-  for section, field, _ in _overridable():
+  for section, field, _ in overridable():
     flag = FLAGS[f"config.{section}.{field}"]
     if flag.present:
       out[section][field] = flag.value
@@ -225,8 +225,9 @@ def start(result) -> Setup:
     from svlr_tf.data.input_mode import MULTIWORKER_UNSUPPORTED
     fail(f"--input_mode=resident is {MULTIWORKER_UNSUPPORTED}; use --input_mode=host "
          "or auto")
-  if result.reused and not _seeds_with_results(result):
-    fail(_not_trained(result, list(range(FLAGS.seeds))))
+  from reproduce import reuse
+  if result.reused and not reuse.seeds_with_results(result):
+    fail(reuse.not_trained(result, list(range(FLAGS.seeds))))
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.distribute import get_strategy
@@ -360,9 +361,12 @@ def define_flags(result) -> None:
   if result.runs_flag:
     source = registry.RESULTS[result.reuses]
     flags.DEFINE_string(
-        "runs", None, f"Where {source.header}'s runs are ({', '.join(result.reused)} "
-        f"are read from there, never trained here). Default: as --workdir, with "
-        f"{result.runs_name} for {name}.")
+        "runs", None, f"Where {source.header}'s runs are (those of "
+        f"{', '.join(result.reused)}: read from there, never trained here). "
+        f"Default: {source.header}'s "
+        f"default --workdir (runs/{result.runs_name} for the default preset, "
+        f"runs/<preset>/{result.runs_name}, runs/<data dir name>-<preset>/"
+        f"{result.runs_name}).")
 
 
 def run(main, result=None, define=None) -> None:
@@ -389,121 +393,18 @@ def resolve_workdirs(result) -> None:
     fail("--runs is empty")
 
 
-def runs_dir(result) -> str:
-  """Where the runs ``result`` reuses are."""
-  return FLAGS.runs if result.runs_flag else FLAGS.workdir
-
-
-def _selected(result) -> list:
-  rows = result.rows
-  return select_rows(rows, FLAGS.experiments) if result.select else list(rows)
-
-
-def _reused_rows(result) -> list:
-  return [r for r in _selected(result) if r.label in result.reused]
-
-
-def _seeds_with_results(result) -> list:
-  """The seeds whose reused runs all have a results file (a first check, before
-  the data is read)."""
-  from svlr_tf.grid import run_dir
-  rows = _reused_rows(result)
-  return [s for s in range(FLAGS.seeds)
-          if all(os.path.exists(os.path.join(run_dir(runs_dir(result), r, s),
-                                             "results.json")) for r in rows)]
-
-
-def _finished(row, seed: int, setup: Setup, where: str) -> bool:
-  """Whether the run of ``row`` and ``seed`` under ``where`` is finished with the
-  config this command line gives it (what ``svlr_tf.grid.run_grid`` reuses)."""
-  from svlr_tf.experiment import config_for_data
-  from svlr_tf.files import read_json
-  from svlr_tf.grid import run_dir
-  path = os.path.join(run_dir(where, row, seed), "results.json")
-  if not os.path.exists(path):
-    return False
-  merged = {k: dict(v) for k, v in overrides().items()}
-  for section, values in (row.overrides or {}).items():
-    merged.setdefault(section, {}).update(values)
-  try:
-    config = config_for_data(FLAGS.preset, row.experiment, setup.data, seed, None,
-                             merged)
-  except ValueError as e:
-    fail(str(e))
-  if row.name:
-    config = config.replace(name=row.name)
-  saved = read_json(path)
-  return (config.describes(saved.get("config") or {})
-          and (not row.zero_shot or "zero_shot_test" in saved))
-
-
-def train_command(result, seeds: int) -> str:
-  """The command that trains the runs ``result`` reuses, with this command
-  line's preset, data, steps and overrides."""
-  from reproduce import registry
-  source = registry.RESULTS[result.reuses]
-  args = [f"python -m reproduce.{source.key}"]
-  for name in ("preset", "data_dir", "steps", "mixed_precision", "jit_compile",
-               "input_mode") + tuple(f"config.{s}.{f}" for s, f, _ in _overridable()):
-    if FLAGS[name].present:
-      args.append(FLAGS[name].serialize())
-  where = runs_dir(result)
-  if where != registry.default_workdir(source.key, FLAGS.preset, FLAGS.data_dir):
-    args.append(f"--workdir={where}")
-  if seeds != source.seeds:
-    args.append(f"--seeds={seeds}")
-  needed = {r.dirname for r in _reused_rows(result)}
-  if needed != {r.dirname for r in source.rows}:
-    args.append("--experiments=" + ",".join(r.dirname for r in source.rows
-                                             if r.dirname in needed))
-  return " ".join(args)
-
-
-def _not_trained(result, seeds) -> str:
-  from reproduce import registry
-  source = registry.RESULTS[result.reuses]
-  labels = ", ".join(r.label for r in _reused_rows(result))
-  return (f"{result.header} reads {source.header}'s runs ({labels}) and does not "
-          f"train them; {runs_dir(result)} has none finished for seed(s) "
-          f"{', '.join(map(str, seeds))}: train them first with "
-          f"`{train_command(result, max(seeds) + 1)}`")
-
-
-def reused_seeds(result, setup: Setup) -> list:
-  """The seeds (of --seeds; the first only for a one-seed result) whose reused
-  runs are all finished; says which in one line, or stops naming the command
-  that trains them."""
-  wanted = list(range(FLAGS.seeds))
-  rows = _reused_rows(result)
-  done = [s for s in wanted if all(_finished(r, s, setup, runs_dir(result))
-                                   for r in rows)]
-  if not done:
-    fail(_not_trained(result, wanted))
-  if result.one_seed:
-    done, wanted = done[:1], done[:1]
-  missing = [s for s in wanted if s not in done]
-  from reproduce import registry
-  line = (f"Using {registry.RESULTS[result.reuses].header}'s finished runs in "
-          f"{runs_dir(result)}: {', '.join(r.label for r in rows)}; seed(s) "
-          f"{', '.join(map(str, done))}")
-  if missing:
-    line += (f" (seed(s) {', '.join(map(str, missing))} not trained: "
-             f"`{train_command(result, max(missing) + 1)}` trains them)")
-  print(line, flush=True)
-  return done
-
-
 def run_grids(result, setup: Setup) -> list:
   """``result``'s rows (those --experiments selects) x seeds, one grid per
   directory (the reused runs' first): reused runs are read, never trained (only
   the seeds whose runs are all finished: ``reused_seeds``); its own rows are
   trained, or reused when finished."""
-  rows = _selected(result)
-  seeds = reused_seeds(result, setup) if _reused_rows(result) else None
+  from reproduce import reuse
+  rows = reuse.selected(result)
+  seeds = reuse.reused_seeds(result, setup) if reuse.reused_rows(result) else None
   own_dir = FLAGS.runs if result.own_rows_with_runs else FLAGS.workdir
   parts = {}
   for row in rows:
-    where = runs_dir(result) if row.label in result.reused else own_dir
+    where = reuse.runs_dir(result) if row.label in result.reused else own_dir
     parts.setdefault(where, []).append(row)
   return [run_grid(part, setup, workdir=where, select=False,
                    last=i == len(parts) - 1, seeds=seeds)

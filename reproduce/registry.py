@@ -238,7 +238,8 @@ PRETRAINING = Result(
     paper=PRETRAINING_PAPER,
     report=(("pre-trained, then joint vs from scratch, Overall",
              f"{PRETRAINING_PAPER['Pre-trained, then Joint SVLR']} vs "
-             f"{PRETRAINING_PAPER['Joint SVLR (from scratch)']}", show.field("claim")),))
+             f"{PRETRAINING_PAPER['Joint SVLR (from scratch)']}",
+             show.field("claim")),))
 
 TABLE4 = Result(
     "table4", "Word neighbours before and after joint training (Table 4)", "Table 4",
@@ -252,7 +253,8 @@ TABLE2 = Result(
     rows=TABLE1.rows, reused=tuple(r.label for r in TABLE1.rows), reuses="table1",
     select=True, paper=TABLE2_PAPER, pictures="fig7.png",
     report=(("SVLR rank correlation with the truth (paper: human maps)",
-             f"{TABLE2_PAPER['SVLR']} (centre {TABLE2_PAPER['Center']})", show.table2),))
+             f"{TABLE2_PAPER['SVLR']} (centre {TABLE2_PAPER['Center']})",
+             show.table2),))
 
 ATTENTION = Result(
     "attention", "Attention pictures (Fig. 4 / Fig. 6)",
@@ -291,7 +293,8 @@ ABLATION = Result(
         Run(_NO_CLASSES, "joint_svlr_vqa_classes")),
     reused=(_VQA, _MULTITASK, _SVLR), reuses="table1",
     directory="ablation", runs_flag=True, select=True, curves=True,
-    claims=tuple(paired.Claim(a, b, question_type=t) for a, b, t in (  # what each measures
+    # What each difference measures.
+    claims=tuple(paired.Claim(a, b, question_type=t) for a, b, t in (
         (_SVLR, _VQA, None),                    # the whole gain
         (_NO_CLASSES, _VQA, None),              # gain with aligned attention only
         (_NO_ATTENTION, _VQA, None),            # gain with aligned class scores only
