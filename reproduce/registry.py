@@ -222,7 +222,7 @@ TABLE1 = Result(
 ZERO_SHOT = Result(
     "zero_shot", "Zero-shot VQA (Sec. 5.2)", "Zero-shot VQA",
     rows=_rows(TABLE1, "Zero-Shot VQA"), reused=("Zero-Shot VQA",), reuses="table1",
-    paper=ZERO_SHOT_PAPER,
+    select=True, paper=ZERO_SHOT_PAPER,
     report=(("Zero-shot Overall vs chance",
              f"{ZERO_SHOT_PAPER['Overall']} vs {ZERO_SHOT_PAPER['chance']}",
              show.zero_shot),))
@@ -313,7 +313,7 @@ ABLATION = Result(
 TABLE3 = Result(
     "table3", "Real-data test-dev submission (Table 3)", "Table 3",
     rows=(Run("SVLR (ours, trained on train)", "joint_svlr"),), directory="table3",
-    seeds=1, paper=TABLE3_PAPER, command=" --data_dir DIR --preset paper", in_all=False,
+    select=True, seeds=1, paper=TABLE3_PAPER, command=" --data_dir DIR --preset paper", in_all=False,
     report=(("VQA val (trained on train)", f"{TABLE3_PAPER['SVLR (paper)']['val']}",
              show.val_overall),
             ("test-dev", f"{TABLE3_PAPER['SVLR (paper)']['test-dev']}",
