@@ -27,7 +27,7 @@ import time
 from absl import app, flags
 
 from reproduce import registry
-from svlr_tf.grid import format_duration
+from svlr_tf.training.grid import format_duration
 
 FLAGS = flags.FLAGS
 
@@ -97,7 +97,7 @@ def main(argv):
       failed.append(name)
   total = round(time.time() - t0, 1)
   os.makedirs(root(), exist_ok=True)
-  from svlr_tf.files import atomic_write_json
+  from svlr_tf.runtime.files import atomic_write_json
   atomic_write_json(os.path.join(root(), "all.json"),
                     {"seconds": timings, "total_seconds": total, "failed": failed,
                      "preset": FLAGS.preset}, indent=2)

@@ -56,8 +56,8 @@ def main(argv):
   setup = common.start(ATTENTION)
   from svlr_tf.data.boxes import load_boxes
   from svlr_tf.evaluation.attention_maps import pick_questions, split_attention
-  from svlr_tf.files import atomic_write_text, iter_jsonl
-  from svlr_tf.grid import restore_run
+  from svlr_tf.runtime.files import atomic_write_text, iter_jsonl
+  from svlr_tf.training.grid import restore_run
   from svlr_tf.viz import draw
   from svlr_tf.viz.attention_figure import Panel, question_figure
   from svlr_tf.world.picture import load_picture

@@ -1,7 +1,7 @@
 """Every result of the paper, declared once (docs/results_registry.md).
 
 A :class:`Result` says everything about one reproduce module's result: its rows
-(``svlr_tf.grid.Run``), which of them are another result's runs it reads and never
+(``svlr_tf.training.grid.Run``), which of them are another result's runs it reads and never
 trains (``reused``), the paper's numbers and claims, its work directory under the
 runs root, and how the report shows it.  ``reproduce.<key>``, ``reproduce.all`` and
 ``reproduce.report`` read these declarations; nothing here defines a flag or starts
@@ -22,7 +22,7 @@ import os
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from svlr_tf.evaluation import paired
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.report import sources as show
 
 # Where the work directories are (docs/results_registry.md): the embedded world at
@@ -96,7 +96,7 @@ class Result:
     key: ``reproduce.<key>`` writes ``<key>.json`` / ``<key>.md``.
     title: the report's section title.
     header: the module's header line ("Table 1 on ...").
-    rows: the table's rows in order (``svlr_tf.grid.Run``).
+    rows: the table's rows in order (``svlr_tf.training.grid.Run``).
     reused: labels of the rows that are ``reuses``'s runs: read, never trained
       here (a missing one stops the module before training, naming the command).
     reuses: the key of the result whose runs those are.

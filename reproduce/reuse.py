@@ -34,7 +34,7 @@ def reused_rows(result) -> list:
 def seeds_with_results(result) -> list:
   """The seeds whose reused runs all have a results file (a first check, before
   the data is read)."""
-  from svlr_tf.grid import run_dir
+  from svlr_tf.training.grid import run_dir
   rows = reused_rows(result)
   return [s for s in range(FLAGS.seeds)
           if all(os.path.exists(os.path.join(run_dir(runs_dir(result), r, s),
@@ -43,10 +43,10 @@ def seeds_with_results(result) -> list:
 
 def _finished(row, seed: int, setup: common.Setup, where: str) -> bool:
   """Whether the run of ``row`` and ``seed`` under ``where`` is finished with the
-  config this command line gives it (what ``svlr_tf.grid.run_grid`` reuses)."""
-  from svlr_tf.experiment import config_for_data
-  from svlr_tf.files import read_json
-  from svlr_tf.grid import run_dir
+  config this command line gives it (what ``svlr_tf.training.grid.run_grid`` reuses)."""
+  from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.runtime.files import read_json
+  from svlr_tf.training.grid import run_dir
   path = os.path.join(run_dir(where, row, seed), "results.json")
   if not os.path.exists(path):
     return False

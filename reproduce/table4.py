@@ -55,7 +55,7 @@ def main(argv):
   if FLAGS.experiments:
     common.fail("--experiments: Table 4 reads the Joint SVLR runs only")
   setup = common.start(TABLE4)
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
   data = setup.data
   grid = common.run_rows(TABLE4, setup)
   d = grid.config(ROW.label).data
