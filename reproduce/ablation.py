@@ -14,9 +14,10 @@ scores s(R) = f(R)^T g(y) that Eq. 5 pools. Each variant removes exactly one use
                                    loss trains; attention unchanged (g, shared).
 
 They run beside Table 1's three joint rows with the same budget and the same
-held-out selection. The three rows are Table 1's own runs (--runs):
-finished runs are reused, missing ones are trained there (and Table 1 then
-reuses them). Writes ``ablation.json`` / ``ablation.md`` into --workdir: the
+held-out selection. The three rows are Table 1's own runs (--runs, default Table
+1's work directory): read, never trained here (the seeds whose runs are all there
+are used and named; without any it stops at once, naming the command that trains
+them). Writes ``ablation.json`` / ``ablation.md`` into --workdir: the
 rows' accuracy and every comparison as a paired difference (same test
 questions, same seeds) with its 95% bootstrap interval over questions and seeds.
 """
@@ -26,55 +27,23 @@ from __future__ import annotations
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import ABLATION
 from svlr_tf.evaluation import paired
-from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/ablation")
-flags.DEFINE_string("runs", "runs/table1",
-                    "Where Table 1's runs are (VQA Only, Joint Multitask, Joint SVLR "
-                    "are reused from there, or trained there).")
-flags.adopt_module_key_flags(common)  # list them in --help
-
-VQA_ONLY, MULTITASK, SVLR = "VQA Only", "Joint Multitask", "Joint SVLR"
-NO_ATTENTION = "SVLR, VQA-only attention words"
-NO_CLASSES = "SVLR, VQA-only class vectors"
-
-TABLE1_ROWS = (Run(VQA_ONLY, "vqa_only"), Run(MULTITASK, "joint_multitask"),
-               Run(SVLR, "joint_svlr"))
-VARIANT_ROWS = (Run(NO_ATTENTION, "joint_svlr_vqa_attention"),
-                Run(NO_CLASSES, "joint_svlr_vqa_classes"))
-
-# What each difference measures.
-CLAIMS = (
-    paired.Claim(SVLR, VQA_ONLY),          # the whole gain
-    paired.Claim(NO_CLASSES, VQA_ONLY),    # gain with aligned attention only
-    paired.Claim(NO_ATTENTION, VQA_ONLY),  # gain with aligned class scores only
-    paired.Claim(SVLR, NO_ATTENTION),      # what aligned attention adds
-    paired.Claim(SVLR, NO_CLASSES),        # what aligned class scores add
-    paired.Claim(MULTITASK, VQA_ONLY),
-    paired.Claim(NO_ATTENTION, MULTITASK), # both unaligned attention; g(y) vs h_y
-    paired.Claim(SVLR, VQA_ONLY, question_type="what color is the"),
-    paired.Claim(NO_CLASSES, VQA_ONLY, question_type="what color is the"),
-    paired.Claim(NO_ATTENTION, VQA_ONLY, question_type="what color is the"),
-)
+# Its rows (Table 1's VQA Only, Joint Multitask, Joint SVLR; the two variants) and
+# the differences it reports: reproduce/registry.py (ABLATION).
 
 COLUMNS = ("what color is the", "is the", "what kind of", "how many", "Overall")
 
 
 def main(argv):
   del argv
-  setup = common.start("Ablation: the two uses of the aligned words")
-  rows = common.select_rows(TABLE1_ROWS + VARIANT_ROWS, FLAGS.experiments)
-  # Table 1's rows from Table 1's workdir (same preset, steps and overrides, so
-  # the same configs: its finished runs are reused), the variants from ours.
-  parts = [(part, workdir) for part, workdir in (
-      ([r for r in rows if r in TABLE1_ROWS], FLAGS.runs),
-      ([r for r in rows if r in VARIANT_ROWS], FLAGS.workdir)) if part]
-  grids = [common.run_grid(part, setup, workdir=workdir, select=False,
-                           last=i == len(parts) - 1)
-           for i, (part, workdir) in enumerate(parts)]
+  setup = common.start(ABLATION)
+  # Table 1's rows from --runs (same preset, steps and overrides, so the same
+  # configs: its finished runs are read), the variants trained in --workdir.
+  grids = common.run_grids(ABLATION, setup)
   questions = paired.TestQuestions.from_data(setup.data.data_dir)
   per_seed, accuracies = {}, {}
   for grid in grids:
@@ -88,7 +57,7 @@ def main(argv):
   table = Table(f"Ablation on {setup.dataset}: official VQA multiple-choice "
                 f"accuracy (%), test split, {over_seeds(seeds)}.", list(COLUMNS),
                 per_seed)
-  differences = paired.claim_differences(CLAIMS, accuracies, questions)
+  differences = paired.claim_differences(ABLATION.claims, accuracies, questions)
   notes = ("\n" + paired.markdown(
       differences, "Paired differences (row A - row B, points; the same test "
       f"questions and seeds), 95% bootstrap intervals over test questions and "
@@ -113,4 +82,4 @@ attention words and its h_y are not shared with recognition's g).
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, ABLATION)

@@ -3,15 +3,17 @@ r"""Every result of the paper on the embedded default, then the report.
     python -m reproduce.all                         # about an hour on 2 CPU cores
     python -m reproduce.all --modules table4,report # a subset, in this order
 
-Runs each reproduce module in its own process (each has its own flags), in an
-order that lets later modules reuse earlier runs: Table 1 first, whose Genome-only
-and Joint SVLR runs the zero-shot, pre-training, Table 4, Table 2, attention and
-Fig. 5 modules reuse (zero-shot, Table 2, attention and Fig. 5 work in Table 1's
-directory), then the ablation, then ``reproduce.report``.  Resumable: stop it
-at any time and run it again; finished runs are read back, an interrupted run
-continues from its last checkpoint.  A module that fails is reported and the next
-one runs; the exit status is 1 if any failed.  Prints and writes
-``<runs_root>/all.json`` with each module's wall time.
+Runs each reproduce module in its own process (each has its own flags), in the
+order of ``reproduce.registry.ORDER``, which lets later modules read earlier runs:
+Table 1 first, whose runs the zero-shot, pre-training, Table 4, Table 2, attention,
+Fig. 5 and ablation modules read (zero-shot, Table 2, attention and Fig. 5 work in
+Table 1's directory), then ``reproduce.report``.  Each module's work directory is
+its registry's directory under --runs_root (default: runs for the default preset,
+runs/<preset> for another: docs/results_registry.md).  Resumable: stop it at any
+time and run it again; finished runs are read back, an interrupted run continues
+from its last checkpoint.  A module that fails is reported and the next one runs;
+the exit status is 1 if any failed.  Prints and writes ``<runs_root>/all.json``
+with each module's wall time.
 """
 
 from __future__ import annotations
@@ -24,27 +26,29 @@ import time
 
 from absl import app, flags
 
+from reproduce import registry
 from svlr_tf.training.grid import format_duration
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("runs_root", "runs", "Root of the modules' work directories.")
-flags.DEFINE_list("modules", None, "Run only these modules (default: all available).")
-flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"], "Preset.")
-flags.DEFINE_integer("seeds", None, "Seeds per module (default: each module's own).")
-flags.DEFINE_integer("steps", None, "Training steps per run (default: the preset's).")
 
-# (module, its --workdir under the runs root, the runs it reuses under the runs
-# root, if it has a --runs flag): the order matters (later modules reuse runs).
-MODULES = (
-    ("table1", "table1", None),
-    ("zero_shot", "table1", None),    # reuses Table 1's Genome-only runs
-    ("pretraining", "pretraining", "table1"),
-    ("table4", "table4", "table1"),
-    ("table2", "table1", None),       # works in Table 1's directory, reusing its runs
-    ("attention", "table1", None),
-    ("fig5", "table1", None),         # reuses Table 1's Genome-only runs
-    ("ablation", "ablation", "table1"),  # reuses Table 1's joint rows
-)
+
+def define_flags():
+  flags.DEFINE_string("runs_root", None, "Root of the modules' work directories "
+                      "(default: runs, or runs/<preset> for a preset other than "
+                      "default).")
+  flags.DEFINE_list("modules", None, "Run only these modules (default: all "
+                    "available).")
+  flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"], "Preset.")
+  flags.DEFINE_integer("seeds", None, "Seeds per module (default: each module's own).")
+  flags.DEFINE_integer("steps", None, "Training steps per run (default: the "
+                       "preset's).")
+
+# The modules in order (later modules read earlier runs), from the registry.
+MODULES = tuple(r.key for r in registry.ORDER if r.in_all)
+
+
+def root() -> str:
+  return FLAGS.runs_root or registry.runs_root(FLAGS.preset)
 
 
 def available(name: str) -> bool:
@@ -53,12 +57,12 @@ def available(name: str) -> bool:
 
 def command(name: str) -> list:
   if name == "report":
-    return [sys.executable, "-m", "reproduce.report", "--runs_root", FLAGS.runs_root]
-  workdir, runs = {m: (w, r) for m, w, r in MODULES}[name]
+    return [sys.executable, "-m", "reproduce.report", "--runs_root", root()]
+  result = registry.RESULTS[name]
   args = [sys.executable, "-m", f"reproduce.{name}", "--preset", FLAGS.preset,
-          "--workdir", os.path.join(FLAGS.runs_root, workdir)]
-  if runs:
-    args += ["--runs", os.path.join(FLAGS.runs_root, runs)]
+          "--workdir", os.path.join(root(), result.workdir_name)]
+  if result.runs_flag:
+    args += ["--runs", os.path.join(root(), result.runs_name)]
   if FLAGS.seeds is not None:
     args += ["--seeds", str(FLAGS.seeds)]
   if FLAGS.steps is not None:
@@ -68,7 +72,7 @@ def command(name: str) -> list:
 
 def main(argv):
   del argv
-  known = [m for m, _, _ in MODULES] + ["report"]
+  known = list(MODULES) + ["report"]
   chosen = FLAGS.modules or known
   unknown = [m for m in chosen if m not in known]
   if unknown:
@@ -92,9 +96,9 @@ def main(argv):
     if status != 0:
       failed.append(name)
   total = round(time.time() - t0, 1)
-  os.makedirs(FLAGS.runs_root, exist_ok=True)
+  os.makedirs(root(), exist_ok=True)
   from svlr_tf.runtime.files import atomic_write_json
-  atomic_write_json(os.path.join(FLAGS.runs_root, "all.json"),
+  atomic_write_json(os.path.join(root(), "all.json"),
                     {"seconds": timings, "total_seconds": total, "failed": failed,
                      "preset": FLAGS.preset}, indent=2)
   print(f"\nreproduce.all: {format_duration(total)} in total; " + ", ".join(
@@ -105,4 +109,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -12,8 +12,9 @@ model's answer (green right, red wrong): Joint SVLR beside VQA Only and Joint
 Multitask, seed 0. Writes <workdir>/attention/q<question_id>.png,
 attention/index.md (all pictures) and attention.json.
 
-Uses the trained runs of ``reproduce.table1`` at the same --workdir (default
-runs/table1): finished runs are reused, missing ones are trained first.
+Reads the seed-0 runs of ``reproduce.table1`` at the same --workdir (default
+Table 1's, runs/table1) and trains nothing: without them it stops at once, naming
+the command that trains them.
 """
 
 from __future__ import annotations
@@ -24,20 +25,16 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
-from svlr_tf.training.grid import Run
+from reproduce.registry import ATTENTION
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/table1")
-flags.DEFINE_integer("num_questions", 12, "Questions to draw.", lower_bound=1)
-flags.DEFINE_integer("pick_seed", 0, "Seed of the choice of questions.")
-flags.adopt_module_key_flags(common)
+# Its rows (Table 1's Joint SVLR, VQA Only, Joint Multitask, in the pictures'
+# order): reproduce/registry.py (ATTENTION).
 
-# Table 1's rows with attention (same names and experiments: its runs are reused).
-ROWS = (
-    Run("Joint SVLR", "joint_svlr"),
-    Run("VQA Only", "vqa_only"),
-    Run("Joint Multitask", "joint_multitask"),
-)
+
+def define_flags():
+  flags.DEFINE_integer("num_questions", 12, "Questions to draw.", lower_bound=1)
+  flags.DEFINE_integer("pick_seed", 0, "Seed of the choice of questions.")
 
 
 def index_markdown(entries, dataset: str) -> str:
@@ -56,7 +53,7 @@ def index_markdown(entries, dataset: str) -> str:
 
 def main(argv):
   del argv
-  setup = common.start("Attention pictures (Fig. 4 / 6)")
+  setup = common.start(ATTENTION)
   from svlr_tf.data.boxes import load_boxes
   from svlr_tf.evaluation.attention_maps import pick_questions, split_attention
   from svlr_tf.runtime.files import atomic_write_text, iter_jsonl
@@ -71,8 +68,7 @@ def main(argv):
   boxes = load_boxes(data_dir, "vqa", {r["image_id"] for r in picked})
   print(f"{len(picked)} test questions of {len({r['question_type'] for r in picked})} "
         f"question types (pick seed {FLAGS.pick_seed})", flush=True)
-  grid = common.run_grid(ROWS, setup)
-  print(common.reuse_note(grid), flush=True)
+  grid = common.run_rows(ATTENTION, setup)
   seed = grid.seeds[0]
   views = {}
   for row in grid.rows:
@@ -110,4 +106,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, ATTENTION, define_flags)

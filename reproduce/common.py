@@ -1,12 +1,19 @@
 """What the reproduce entry points share: flags, start-up, the grid, the results.
 
-A reproduce module declares its rows (``svlr_tf.training.grid.Run``), then::
+A reproduce module's result is declared in ``reproduce.registry`` (its rows, the
+paper's numbers, its work directory, the runs it reuses); the module then reads::
 
-    setup = common.start("Table 1")        # devices, data, strategy, header line
-    grid = common.run_grid(ROWS, setup)    # rows x seeds from the flags, resumable
+    setup = common.start(RESULT)            # devices, data, strategy, header line
+    grid = common.run_rows(RESULT, setup)   # its rows x seeds, resumable; reused
+                                            # runs are read, never trained
     common.write_results("table1", results, markdown, text)
+    ...
+    if __name__ == "__main__":
+      common.run(main, RESULT)              # defines the flags, then runs main
 
-Flags of every module: --preset, --workdir, --data_dir, --seeds, --steps,
+Flags are defined when a module runs, never when it is imported.  Flags of every
+module: --preset, --workdir (default: ``registry.default_workdir``), --data_dir,
+--seeds, --steps,
 --experiments (a subset of the rows), --config.<section>.<field>=value (any
 ``ExperimentConfig`` field that is not the data's, for every row), --mixed_precision,
 --jit_compile, --retrain_stale, --strategy, --collective_timeout, --deterministic,
@@ -33,7 +40,7 @@ from absl import flags
 
 from svlr_tf import config as config_lib
 from svlr_tf.runtime.entry_points import fail
-from svlr_tf.runtime.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
+from svlr_tf.runtime.entry_points import run_main
 from svlr_tf.runtime.errors import DataError
 
 FLAGS = flags.FLAGS
@@ -45,7 +52,7 @@ _DEFINE = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer,
            float: flags.DEFINE_float, str: flags.DEFINE_string}
 
 
-def _overridable():
+def overridable():
   """(section, field, default) of every config field a flag may override."""
   for section, cls in _SECTIONS.items():
     for field in dataclasses.fields(cls):
@@ -55,17 +62,21 @@ def _overridable():
       yield section, field.name, getattr(cls(), field.name)
 
 
-def define_common_flags(default_workdir: str) -> None:
+def define_common_flags(default_workdir: Optional[str] = None,
+                        default_seeds: int = 3, where: str = "") -> None:
+  """The flags of every module; ``default_workdir`` None: the registry's default
+  for the preset and data (``where`` describes it in --help)."""
   flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
                     "Model dimensions, batch sizes and training budget; with no "
                     "--data_dir also the size of the embedded (simulated) dataset.")
   flags.DEFINE_string("workdir", default_workdir,
                       "Checkpoints, TensorBoard summaries and results go here. "
-                      "Re-running with the same workdir resumes.")
+                      "Re-running with the same workdir resumes." + where)
   flags.DEFINE_string("data_dir", None,
                       "A prepared real-data directory (see docs/real_data.md). "
                       "Default: the embedded dataset, generated on first use.")
-  flags.DEFINE_integer("seeds", 3, "Number of seeds (0, 1, ..., seeds-1) to repeat over.",
+  flags.DEFINE_integer("seeds", default_seeds,
+                       "Number of seeds (0, 1, ..., seeds-1) to repeat over.",
                        lower_bound=1)
   flags.DEFINE_integer("steps", None, "Override the preset's training steps per run "
                        "(same as --config.train.steps).", lower_bound=1)
@@ -98,7 +109,7 @@ def define_common_flags(default_workdir: str) -> None:
   flags.DEFINE_integer("cpu_devices", 0,
                        "Split the CPU into this many logical devices (testing "
                        "MirroredStrategy without GPUs).", lower_bound=0)
-  for section, field, default in _overridable():
+  for section, field, default in overridable():
     _DEFINE[type(default)](f"config.{section}.{field}", None,
                            f"Override {section}.{field} of every run (preset: "
                            f"varies; paper: {default}).")
@@ -107,7 +118,7 @@ def define_common_flags(default_workdir: str) -> None:
 def overrides() -> Dict[str, Dict[str, Any]]:
   """The config overrides given on the command line: {section: {field: value}}."""
   out = collections.defaultdict(dict)
-  for section, field, _ in _overridable():
+  for section, field, _ in overridable():
     flag = FLAGS[f"config.{section}.{field}"]
     if flag.present:
       out[section][field] = flag.value
@@ -185,12 +196,16 @@ def check_data(data, data_config) -> None:
     sys.exit(1)
 
 
-def start(title: str) -> Setup:
+def start(result) -> Setup:
   """Devices, data and strategy from the flags; prints the run's header line.
 
-  Exits with a one-line error on a bad flag, --data_dir or malformed prepared data.
+  ``result``: the module's ``reproduce.registry.Result``.  Exits with a one-line
+  error on a bad flag, --data_dir or malformed prepared data, and, before the data
+  is read, when none of the runs it reuses are there.
   """
   from svlr_tf.presets import preset_config
+  title = result.header
+  resolve_workdirs(result)
   try:  # bad override values fail here, before TensorFlow starts
     config = preset_config(FLAGS.preset).replace(**overrides())
   except (ValueError, TypeError) as e:
@@ -210,6 +225,9 @@ def start(title: str) -> Setup:
     from svlr_tf.data.input_mode import MULTIWORKER_UNSUPPORTED
     fail(f"--input_mode=resident is {MULTIWORKER_UNSUPPORTED}; use --input_mode=host "
          "or auto")
+  from reproduce import reuse
+  if result.reused and not reuse.seeds_with_results(result):
+    fail(reuse.not_trained(result, list(range(FLAGS.seeds))))
   _lock_workdir_until_exit()
   setup_devices()
   from svlr_tf.runtime.distribute import get_strategy
@@ -251,17 +269,17 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
 
 
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
-             select: bool = True, last: bool = True):
+             select: bool = True, last: bool = True, seeds: Optional[Sequence] = None):
   """``svlr_tf.training.grid.run_grid`` over the rows selected by --experiments (all of
   ``rows`` with ``select=False``) and the seeds, preset, overrides and workdir
-  (unless ``workdir`` is given) of the flags.
+  (unless ``workdir`` / ``seeds`` are given) of the flags.
 
   A multi-worker run's workers other than the chief exit 0 after the ``last``
   grid of the module: the chief evaluates and writes the tables."""
   from svlr_tf.training.grid import run_grid as grid
   try:
     result = grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
-                  range(FLAGS.seeds), data=setup.data,
+                  range(FLAGS.seeds) if seeds is None else seeds, data=setup.data,
                   workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
                   overrides=overrides(), strategy=setup.strategy,
                   log=lambda line: print(line, flush=True),
@@ -303,15 +321,6 @@ def write_results(name: str, results: dict, markdown: Optional[str] = None,
         log=lambda line: print(line, flush=True))
 
 
-def reuse_note(grid) -> str:
-  """One line: which rows' trained runs were reused from the grid's workdir."""
-  reused = [row.label for row in grid.rows
-            if all(grid.by_run[(row.label, s)].get("reused") for s in grid.seeds)]
-  trained = [row.label for row in grid.rows if row.label not in reused]
-  return (f"Trained runs in {grid.workdir}: reusing {', '.join(reused) or 'none'}"
-          + (f"; trained now: {', '.join(trained)}" if trained else ""))
-
-
 def stale_note(grid) -> str:
   """A line naming the reused runs made by other code, or ""."""
   stale = [f"{label} seed {seed}" for (label, seed), r in grid.by_run.items()
@@ -336,3 +345,73 @@ def test_columns(setup: Setup, config):
                              d.num_choices)
   counts = collections.Counter(test.question_type_names[i] for i in test.question_type)
   return [t for t, _ in counts.most_common()] + ["Overall"], counts
+
+
+# --- Declared results (reproduce.registry): flags, directories, reused runs --------
+
+def define_flags(result) -> None:
+  """The flags of ``result``'s module: every module's, and --runs when it finds the
+  runs it reuses in another directory."""
+  from reproduce import registry
+  name = result.workdir_name
+  where = (f" Default: runs/{name} (default preset), runs/<preset>/{name} (another "
+           f"preset), runs/<data dir name>-<preset>/{name} (--data_dir); "
+           "docs/results_registry.md.")
+  define_common_flags(None, result.seeds, where)
+  if result.runs_flag:
+    source = registry.RESULTS[result.reuses]
+    flags.DEFINE_string(
+        "runs", None, f"Where {source.header}'s runs are (those of "
+        f"{', '.join(result.reused)}: read from there, never trained here). "
+        f"Default: {source.header}'s "
+        f"default --workdir (runs/{result.runs_name} for the default preset, "
+        f"runs/<preset>/{result.runs_name}, runs/<data dir name>-<preset>/"
+        f"{result.runs_name}).")
+
+
+def run(main, result=None, define=None) -> None:
+  """Defines the flags of ``result``'s module (and the module's own, ``define``),
+  lists them in --help, then runs ``main`` (one-line errors)."""
+  if result is not None:
+    define_flags(result)
+  if define is not None:
+    define()
+  for flag in FLAGS.get_key_flags_for_module(__name__):  # --help lists them
+    FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  run_main(main)
+
+
+def resolve_workdirs(result) -> None:
+  """--workdir (and --runs) default to the registry's directories for the preset
+  and data: presets and data never share a default work directory."""
+  from reproduce import registry
+  if FLAGS.workdir is None and not FLAGS["workdir"].present:
+    FLAGS.workdir = registry.default_workdir(result.key, FLAGS.preset, FLAGS.data_dir)
+  if result.runs_flag and FLAGS.runs is None and not FLAGS["runs"].present:
+    FLAGS.runs = registry.default_runs(result.key, FLAGS.preset, FLAGS.data_dir)
+  if result.runs_flag and not FLAGS.runs:
+    fail("--runs is empty")
+
+
+def run_grids(result, setup: Setup) -> list:
+  """``result``'s rows (those --experiments selects) x seeds, one grid per
+  directory (the reused runs' first): reused runs are read, never trained (only
+  the seeds whose runs are all finished: ``reused_seeds``); its own rows are
+  trained, or reused when finished."""
+  from reproduce import reuse
+  rows = reuse.selected(result)
+  seeds = reuse.reused_seeds(result, setup) if reuse.reused_rows(result) else None
+  own_dir = FLAGS.runs if result.own_rows_with_runs else FLAGS.workdir
+  parts = {}
+  for row in rows:
+    where = reuse.runs_dir(result) if row.label in result.reused else own_dir
+    parts.setdefault(where, []).append(row)
+  return [run_grid(part, setup, workdir=where, select=False,
+                   last=i == len(parts) - 1, seeds=seeds)
+          for i, (where, part) in enumerate(parts.items())]
+
+
+def run_rows(result, setup: Setup):
+  """``run_grids`` of a result whose rows all live in one directory."""
+  grid, = run_grids(result, setup)
+  return grid

@@ -10,7 +10,10 @@ their Genome train frequency (columns: terciles) and by how often they occur in 
 train questions and answers (rows: 0 / 1-19 / >= 20 mentions, since the embedded
 world is smaller than the real data), with the Genome-only mean accuracy and the
 number of classes per cell; the exact edges are in ``fig5.json``.
-Writes ``fig5.json``, ``fig5.md`` and the heat map ``fig5.png`` into --workdir.
+Writes ``fig5.json``, ``fig5.md`` and the heat map ``fig5.png`` into --workdir
+(default Table 1's work directory, runs/table1): the Genome-only runs are Table 1's,
+read and never trained here (without them it stops at once, naming the command
+that trains them); the Joint SVLR (VR) runs are trained there.
 """
 
 from __future__ import annotations
@@ -21,30 +24,23 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import FIG5
 from svlr_tf.evaluation import recognition_eval
-from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 from svlr_tf.viz.results import fig5_heat_map
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/fig5")
-flags.adopt_module_key_flags(common)  # list them in --help
-
-ROWS = (Run("Genome only", "genome_only"),         # alpha_obj = alpha_atr = 1, alpha_ans = 0
-        Run("Joint SVLR (VR)", "joint_svlr_vr"))   # 1 / 1 / alpha_ans = 0.1 (VQA -> VR)
-
-# The paper (real data): (Genome only, Joint SVLR) accuracy; the headline cell is
-# the 8 classes with < 125 Genome train examples and > 160 VQA mentions.
-PAPER = {"objects": [43.3, 44.5], "attributes": [36.9, 36.9],
-         "rare_in_genome_common_in_vqa": [21.0, 32.0]}
+# Its rows (Table 1's Genome-only runs; Joint SVLR (VR): alpha_obj = alpha_atr = 1,
+# alpha_ans = 0.1) and the paper's numbers: reproduce/registry.py (FIG5).
+PAPER = FIG5.paper
 
 
 def main(argv):
   del argv
   if FLAGS.experiments:
     common.fail("--experiments: Fig. 5 compares both of its rows; run them all")
-  setup = common.start("Sec. 5.3 / Fig. 5")
-  grid = common.run_grid(ROWS, setup)
+  setup = common.start(FIG5)
+  grid = common.run_rows(FIG5, setup)
   data = setup.data
 
   # Overall accuracy on Genome test (checkpoints selected on Genome val).
@@ -104,4 +100,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, FIG5)

@@ -19,14 +19,19 @@ import sys
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("runs_root", "runs", "Where the reproduce modules' work "
-                    "directories are (their default --workdir is runs/<module>).")
-flags.DEFINE_string("out", None, "Output directory (default <runs_root>/report).")
+
+
+def define_flags():
+  flags.DEFINE_string("runs_root", "runs", "Where the reproduce modules' work "
+                      "directories are (runs for the default preset, runs/tiny for "
+                      "--preset tiny: docs/results_registry.md).")
+  flags.DEFINE_string("out", None, "Output directory (default <runs_root>/report).")
 
 
 def main(argv):
   del argv
   from svlr_tf.runtime.errors import DataError
+  from reproduce import registry
   from svlr_tf.report.page import build_report
   if not os.path.isdir(FLAGS.runs_root):
     print(f"error: {FLAGS.runs_root}: no such directory", file=sys.stderr)
@@ -35,7 +40,8 @@ def main(argv):
   quiet_tensorflow()  # TensorBoard's event reader imports it
   out = FLAGS.out or os.path.join(FLAGS.runs_root, "report")
   try:
-    index, images = build_report(FLAGS.runs_root, out)
+    index, images = build_report(FLAGS.runs_root, out, registry.report_sources(),
+                                 registry.run_labels())
   except DataError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
@@ -43,4 +49,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

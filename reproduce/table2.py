@@ -5,9 +5,9 @@ r"""Table 2: does the attention a(R) (Eq. 4) look where it should? (Sec. 5.4)
     python -m reproduce.table2 --data_dir DIR --hat_dir HAT --preset paper
                                                # real data: VQA-HAT human attention
 
-Uses the trained runs of ``reproduce.table1`` (the same rows at the same
---workdir, default runs/table1: finished runs are reused, not retrained; missing
-ones are trained first).
+Reads the trained runs of ``reproduce.table1`` (its rows at the same --workdir,
+default Table 1's, runs/table1) and trains nothing: it uses the seeds whose runs are
+all there and says which, or stops at once naming the command that trains them.
 
 Embedded world (the world's Table 2): for each test question about an object of
 the image, the ground truth is the union of that object's boxes. Per Table 1 row,
@@ -33,27 +33,18 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
-from svlr_tf.training.grid import Run
+from reproduce.registry import TABLE2
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/table1")
-flags.DEFINE_string("hat_dir", None,
-                    "VQA-HAT val maps (<question_id>_<n>.png, or their parent "
-                    "directory); needs --data_dir (real data).")
-flags.adopt_module_key_flags(common)
+# Its rows (Table 1's) and the paper's Table 2: reproduce/registry.py (TABLE2).
+PAPER = TABLE2.paper
 
-# The rows of reproduce.table1 (same names and experiments: its runs are reused).
-ROWS = (
-    Run("VQA Only", "vqa_only"),
-    Run("Joint Multitask", "joint_multitask"),
-    Run("Joint SVLR", "joint_svlr"),
-    Run("Zero-Shot VQA", "genome_only", zero_shot=True),
-)
 
-# The paper's Table 2 (real VQA v1 val, VQA-HAT): mean rank correlation.
-PAPER = {"HiCo": 0.27, "SAN2": 0.26, "WTL (predecessor)": 0.38, "SVLR": 0.48,
-         "Center": 0.53, "Human": 0.62}
+def define_flags():
+  flags.DEFINE_string("hat_dir", None,
+                      "VQA-HAT val maps (<question_id>_<n>.png, or their parent "
+                      "directory); needs --data_dir (real data).")
 
 
 def world_questions(data_dir: str):
@@ -111,8 +102,9 @@ def world_table(scores, seeds, dataset) -> dict:
   lines += ["", "Pointing: the region of highest a(R) shows the asked object. Rank "
             "correlation: Spearman's rho between a(R) projected onto a 14x14 grid and "
             "the union of the asked object's boxes. Baselines are the same for every "
-            "row (no training). Paper (real data, VQA-HAT): SVLR 0.48, WTL 0.38, "
-            "centre 0.53, human 0.62."]
+            "row (no training). Paper (real data, VQA-HAT): "
+            f"SVLR {PAPER['SVLR']}, WTL {PAPER['WTL (predecessor)']}, "
+            f"centre {PAPER['Center']}, human {PAPER['Human']}."]
   return {"kind": "world", "dataset": dataset, "seeds": list(seeds),
           "questions": first["questions"], "rows": rows,
           "undefined_correlations": {k: {str(s): v["undefined_correlations"]
@@ -140,7 +132,8 @@ def real_table(correlations, human, seeds, dataset) -> dict:
            "| | rank correlation | paper |", "|---|---:|---:|"]
   lines += [f"| {k} | {cell(v['rank_correlation'])} | {paper.get(k, '')} |"
             for k, v in rows.items()]
-  lines += ["", "Paper's other rows: WTL (SVLR's predecessor) 0.38, HiCo 0.27, SAN2 0.26."]
+  lines += ["", f"Paper's other rows: WTL (SVLR's predecessor) "
+            f"{PAPER['WTL (predecessor)']}, HiCo {PAPER['HiCo']}, SAN2 {PAPER['SAN2']}."]
   return {"kind": "vqa-hat", "dataset": dataset, "seeds": list(seeds),
           "questions": len(human), "rows": rows, "paper": PAPER,
           "centre_per_question": centre, "markdown": "\n".join(lines) + "\n"}
@@ -164,7 +157,7 @@ def main(argv):
   if bool(FLAGS.hat_dir) != bool(FLAGS.data_dir):
     common.fail("--hat_dir and --data_dir go together: real data needs the VQA-HAT "
                 "maps, the embedded world has its own ground truth")
-  setup = common.start("Table 2")
+  setup = common.start(TABLE2)
   from svlr_tf.evaluation import grounding
   from svlr_tf.evaluation.attention_maps import split_attention
   from svlr_tf.training.grid import restore_run
@@ -178,8 +171,7 @@ def main(argv):
   else:
     questions, boxes = world_questions(setup.data.data_dir)
     qids = [q["question_id"] for q in questions]
-  grid = common.run_grid(ROWS, setup)
-  print(common.reuse_note(grid), flush=True)
+  grid = common.run_rows(TABLE2, setup)
 
   scores, curves = {}, {}
   for row in grid.rows:
@@ -217,4 +209,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, TABLE2, define_flags)

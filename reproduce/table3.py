@@ -4,7 +4,8 @@ r"""Table 3: the real-data test-dev submission (Sec. 5, "External comparisons").
 
 The paper's own row of Table 3: SVLR with ResNet-152 features, trained on VQA train
 (here train-subset, selected on train-held-out, as every row of Table 1), reported on
-VQA val (66.2) and by the evaluation server on test-dev (64.8) and test-std (64.8).
+VQA val and by the evaluation server on test-dev and test-std (the paper's numbers:
+reproduce/registry.py, TABLE3).
 This module trains (or reuses) Joint SVLR in --workdir, prints its VQA val accuracy
 beside the paper's Table 3, and writes the test-dev predictions of the run with the
 best held-out accuracy in the official results format under the name the server
@@ -25,32 +26,20 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import TABLE3
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import vqa_results
-from svlr_tf.training.grid import Run
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/table3")
-flags.DEFINE_string("algorithm", "svlr", "Algorithm name in the results file name "
-                    "(letters, digits, '-').")
-flags.DEFINE_enum("test_split", "test-dev", list(vqa_results.DATA_SUBTYPES),
-                  "The unannotated split to write results for.")
-flags.adopt_module_key_flags(common)  # list them in --help
-FLAGS.set_default("seeds", 1)
+ROW, = TABLE3.rows  # Joint SVLR, and the paper's Table 3: reproduce/registry.py
 
-ROW = Run("SVLR (ours, trained on train)", "joint_svlr")
 
-# The paper's Table 3 (real VQA v1; accuracy %).
-PAPER = {
-    "WTL": {"val": 58.9, "test-dev": 62.4, "test-std": 63.5, "trained on": "train+val"},
-    "FDA": {"val": None, "test-dev": 64.0, "test-std": 64.2, "trained on": "-"},
-    "MLP": {"val": 63.6, "test-dev": 65.9, "test-std": None, "trained on": "train"},
-    "MCB": {"val": None, "test-dev": 69.9, "test-std": None, "trained on": "train+val"},
-    "HiCo": {"val": None, "test-dev": 65.8, "test-std": 66.1, "trained on": "train+val"},
-    "SVLR (paper)": {"val": 66.2, "test-dev": 64.8, "test-std": 64.8,
-                     "trained on": "train"},
-}
+def define_flags():
+  flags.DEFINE_string("algorithm", "svlr", "Algorithm name in the results file name "
+                      "(letters, digits, '-').")
+  flags.DEFINE_enum("test_split", "test-dev", list(vqa_results.DATA_SUBTYPES),
+                    "The unannotated split to write results for.")
 
 
 def check_test_split(data, cfg_data, split: str):
@@ -83,7 +72,7 @@ def predictions(trainer, data, split, test):
 def main(argv):
   del argv
   vqa_results.results_file_name(FLAGS.test_split, FLAGS.algorithm)  # a bad name fails now
-  setup = common.start("Table 3")
+  setup = common.start(TABLE3)
   data = setup.data
   from svlr_tf.training.grid import restore_run
   from svlr_tf.presets import preset_config
@@ -93,7 +82,7 @@ def main(argv):
     print("Note: simulated data; Table 3 is about the real VQA v1 test-dev.", flush=True)
   print(f"{FLAGS.test_split}: {len(test)} questions; the paper's Table 3 uses "
         "ResNet-152 features (tools.extract_features --backbone resnet152).", flush=True)
-  grid = common.run_grid([ROW], setup)
+  grid = common.run_rows(TABLE3, setup)
   runs = grid.results(ROW.label)
   best_seed = max(runs, key=lambda s: runs[s]["heldout_metric"])
   trainer = restore_run(grid.run_dir(ROW.label, best_seed), data,
@@ -108,7 +97,7 @@ def main(argv):
   out = {"dataset": setup.dataset, "seeds": list(grid.seeds), "val": val,
          "submitted_seed": best_seed, "results_file": path,
          "zip_file": path[:-len(".json")] + ".zip", "test_split": FLAGS.test_split,
-         "test_questions": len(test), "paper": PAPER}
+         "test_questions": len(test), "paper": TABLE3.paper}
   common.write_results("table3", out, render(out))
 
 
@@ -133,4 +122,4 @@ def render(out) -> str:
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, TABLE3, define_flags)

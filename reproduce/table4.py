@@ -7,7 +7,8 @@ For each query word, its 5 nearest neighbours by cosine similarity after mean
 centring (Sec. 5.5) among the words that can be grounded (class-name words, nouns
 and adjectives of VQA questions and answers), in the pretrained input vectors and
 in g(w) of Joint SVLR after joint training, side by side.  The Joint SVLR runs are
-Table 1's (``--runs runs/table1``): reused when there, trained there otherwise.
+Table 1's (``--runs``, default Table 1's work directory): read, never trained here
+(without them it stops at once, naming the command that trains them).
 Queries: the paper's (column, counter, horn, meat, monitor) where they are
 candidates, then the most frequent object and attribute names of Genome train.
 
@@ -23,18 +24,16 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import TABLE4
 from svlr_tf.evaluation import word_neighbours as wn
-from svlr_tf.training.grid import Run
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/table4")
-flags.DEFINE_string("runs", "runs/table1",
-                    "Where the Joint SVLR runs live (shared with reproduce.table1).")
-flags.DEFINE_integer("k", 5, "Neighbours per query.", lower_bound=1)
-flags.adopt_module_key_flags(common)  # list them in --help
+ROW, = TABLE4.rows  # Table 1's Joint SVLR runs (reproduce/registry.py)
 
-ROW = Run("Joint SVLR", "joint_svlr")
+
+def define_flags():
+  flags.DEFINE_integer("k", 5, "Neighbours per query.", lower_bound=1)
 
 
 def frequency_order(data):
@@ -55,10 +54,10 @@ def main(argv):
   del argv
   if FLAGS.experiments:
     common.fail("--experiments: Table 4 reads the Joint SVLR runs only")
-  setup = common.start("Table 4")
+  setup = common.start(TABLE4)
   from svlr_tf.training.grid import restore_run
   data = setup.data
-  grid = common.run_grid([ROW], setup, workdir=FLAGS.runs, select=False)
+  grid = common.run_rows(TABLE4, setup)
   d = grid.config(ROW.label).data
   train = data.load_vqa("train", d.max_question_words, d.max_answer_words, d.num_choices)
   ids = wn.candidate_word_ids(data, [train])
@@ -145,4 +144,4 @@ def render(out) -> str:
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, TABLE4, define_flags)

@@ -9,6 +9,10 @@ the 18 choices of a test question is scored by Eq. 9 and the best one is the
 prediction.  Prints official accuracy per question type next to chance (a uniformly
 random choice scored with the official metric; 1/18 = 5.56% when exactly one choice
 matches the humans) and writes ``zero_shot.json`` and ``zero_shot.md`` into --workdir.
+
+It reads Table 1's Zero-Shot VQA runs in --workdir (default Table 1's, runs/table1)
+and trains nothing: without them it stops at once, naming the command that trains
+them.
 """
 
 from __future__ import annotations
@@ -17,22 +21,19 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import ZERO_SHOT
 from svlr_tf.evaluation.multiple_choice import VQAScorer
-from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/zero_shot")
-flags.adopt_module_key_flags(common)  # list them in --help
-
-ROWS = (Run("Zero-Shot VQA", "genome_only", zero_shot=True),)
-PAPER = {"Overall": 16.4, "chance": 5.6}  # real VQA v1 val
+# Its row (Table 1's Zero-Shot VQA runs) and the paper's numbers:
+# reproduce/registry.py (ZERO_SHOT).
 
 
 def main(argv):
   del argv
-  setup = common.start("Zero-shot VQA")
-  grid = common.run_grid(ROWS, setup)
+  setup = common.start(ZERO_SHOT)
+  grid = common.run_rows(ZERO_SHOT, setup)
 
   # Chance per question type: the mean official accuracy of a split's choices.
   config = grid.config("Zero-Shot VQA")
@@ -53,8 +54,9 @@ def main(argv):
                       else r["zero_shot_test"]["per_question_type"].get(col)))
   table.per_seed["Chance"] = {str(grid.seeds[0]): chance}
   cells = table.to_json()
-  notes = (f"\nPaper (real VQA v1 val): {PAPER['Overall']} overall, chance "
-           f"{PAPER['chance']}.\n" + common.stale_note(grid))
+  paper = ZERO_SHOT.paper
+  notes = (f"\nPaper (real VQA v1 val): {paper['Overall']} overall, chance "
+           f"{paper['chance']}.\n" + common.stale_note(grid))
   runs = grid.results("Zero-Shot VQA").values()
   results = {
       "columns": columns, "zero_shot": cells["rows"]["Zero-Shot VQA"],
@@ -62,10 +64,10 @@ def main(argv):
       "per_seed": cells["per_seed"]["Zero-Shot VQA"], "seeds": grid.seeds,
       "recognition_test": [{k: v for k, v in r["recognition_test"].items()
                             if k != "object_accuracy_per_class"} for r in runs],
-      "dataset": setup.dataset, "config": config.to_dict(), "paper": PAPER}
+      "dataset": setup.dataset, "config": config.to_dict(), "paper": paper}
   common.write_results("zero_shot", results, table.markdown() + notes,
                        table.text() + notes)
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, ZERO_SHOT)

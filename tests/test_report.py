@@ -7,9 +7,15 @@ import re
 
 import numpy as np
 
+from reproduce import registry
 from svlr_tf.report import events
-from svlr_tf.report.page import build_report
+from svlr_tf.report import page
 from svlr_tf.viz import draw, results as figures
+
+
+def build_report(root, out):
+  """The report of the registry's results (as reproduce.report hands them)."""
+  return page.build_report(root, out, registry.report_sources(), registry.run_labels())
 
 
 def _write(path, obj):

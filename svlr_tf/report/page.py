@@ -1,9 +1,10 @@
 """Collect every result under a runs root, draw its figures, write ``index.md``.
 
     from svlr_tf.report.page import build_report
-    index, images = build_report("runs", "runs/report")
+    index, images = build_report("runs", "runs/report", sources, run_labels)
 
-For each module of ``svlr_tf.report.sources.SOURCES``: when its results are there,
+For each :class:`svlr_tf.report.sources.Source` it is handed (``reproduce.report``
+hands it those of ``reproduce.registry``): when its results are there,
 the paper's numbers beside ours, the module's own Markdown table and its figures
 (Table 1 as bars with error bars, Fig. 5 as a heat map, held-out learning curves of
 every run read from its TensorBoard event files, the PNGs the attention and Table 2
@@ -15,18 +16,13 @@ from __future__ import annotations
 import glob
 import os
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 from svlr_tf.runtime.files import atomic_write_text, read_json
 from svlr_tf.report import events
-from svlr_tf.report.sources import SOURCES, Source
+from svlr_tf.report.sources import Source
 from svlr_tf.viz import results as figures
 
-# Directory names of runs -> the row names of the tables.
-RUN_LABELS = {"vqa_only": "VQA Only", "joint_multitask": "Joint Multitask",
-              "joint_svlr": "Joint SVLR", "genome_only": "Genome only",
-              "joint_svlr_vr": "Joint SVLR (VR)",
-              "pretrain_then_joint": "Pre-trained, then Joint SVLR"}
 CURVES = (("held-out VQA accuracy (train-held-out)", "vqa_accuracy/overall"),
           ("Genome val object accuracy", "recognition/object_accuracy"))
 MAX_PICTURES = 4
@@ -41,9 +37,11 @@ SIMULATED_NOTE = (
     "paper's numbers, which are printed beside ours for reference (real data).")
 
 
-def learning_curves(run_root: str) -> Tuple[Dict, Dict]:
+def learning_curves(run_root: str, run_labels: Mapping[str, str] = None
+                    ) -> Tuple[Dict, Dict]:
   """({panel: {row: {seed: (steps, values)}}}, {panel: {row: {seed: best step}}})
-  of every run ``<run_root>/seed<s>/<name>/validation``."""
+  of every run ``<run_root>/seed<s>/<name>/validation``; ``run_labels`` names a
+  run directory's row (default: the directory name)."""
   panels = {title: {} for title, _ in CURVES}
   selected = {title: {} for title, _ in CURVES}
   for logdir in sorted(glob.glob(os.path.join(run_root, "seed*", "*", "validation"))):
@@ -53,7 +51,7 @@ def learning_curves(run_root: str) -> Tuple[Dict, Dict]:
       seed = int(os.path.basename(seed_dir)[len("seed"):])
     except ValueError:
       continue
-    label = RUN_LABELS.get(name, name)
+    label = (run_labels or {}).get(name, name)
     results = os.path.join(run, "results.json")
     best = read_json(results).get("best_step") if os.path.exists(results) else None
     for title, tag in CURVES:
@@ -71,7 +69,8 @@ def _relative(path: str, out_dir: str) -> str:
 
 
 def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
-             curves_drawn: set) -> Tuple[List[str], List[Tuple[str, str, str]]]:
+             curves_drawn: set, run_labels: Mapping[str, str]
+             ) -> Tuple[List[str], List[Tuple[str, str, str]]]:
   """Markdown lines of one module and its (claim, paper, ours) rows."""
   lines = [f"## {source.title}", ""]
   source = source.locate(runs_root)
@@ -96,29 +95,27 @@ def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
     images.append(png)
     lines.extend([f"![{caption}]({_relative(png, out_dir)})", ""])
 
-  if source.key == "table1" and out.get("rows"):
-    paper = {"VQA Only": 62.9, "Joint Multitask": 64.1, "Joint SVLR": 65.3,
-             "Zero-Shot VQA": 16.4}
-    add_image(figures.table1_bars(out, os.path.join(figure_dir, "table1.png"),
-                                  paper=paper),
+  if source.bars is not None and out.get("rows"):
+    add_image(figures.table1_bars(out, os.path.join(figure_dir, f"{source.key}.png"),
+                                  paper=dict(source.bars)),
               "Table 1 per question type, error bars = std over seeds")
-  if source.key == "fig5" and out.get("cells"):
+  if source.heat_map and out.get("cells"):
     add_image(figures.fig5_heat_map(out, os.path.join(figure_dir, "fig5.png")),
               "Fig. 5 heat map")
   markdown = os.path.join(runs_root, source.markdown)
   if os.path.exists(markdown) and markdown != path:
     with open(markdown, encoding="utf-8") as f:
       lines += [f.read().strip(), ""]
-  if source.key == "attention":
+  if source.link:
     lines += [f"All pictures: [{_relative(path, out_dir)}]({_relative(path, out_dir)})", ""]
   if source.pictures:
-    pictures = sorted(glob.glob(os.path.join(runs_root, source.pictures)))
+    pictures = sorted(glob.glob(os.path.join(runs_root, source.pictures_glob)))
     for png in [p for p in pictures if figures.is_png(p)][:MAX_PICTURES]:
       add_image(png, os.path.basename(png))
   panels, selected = ({}, {})
   if source.curves and workdir not in curves_drawn:  # one figure per directory
     curves_drawn.add(workdir)
-    panels, selected = learning_curves(workdir)
+    panels, selected = learning_curves(workdir, run_labels)
   if any(panels.values()):
     add_image(figures.learning_curves(
         panels, os.path.join(figure_dir, f"curves_{source.key}.png"),
@@ -128,12 +125,16 @@ def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
   return lines, claims
 
 
-def build_report(runs_root: str, out_dir: str) -> Tuple[str, List[str]]:
-  """Writes ``<out_dir>/index.md`` (+ figures/); returns (its path, linked PNGs)."""
+def build_report(runs_root: str, out_dir: str, sources: Sequence[Source],
+                 run_labels: Mapping[str, str] = None) -> Tuple[str, List[str]]:
+  """Writes ``<out_dir>/index.md`` (+ figures/) of ``sources``, in order; returns
+  (its path, linked PNGs).  ``run_labels``: run directory name -> row label (the
+  learning curves' legends)."""
   images: List[str] = []
   body, summary, missing, curves_drawn = [], [], [], set()
-  for source in SOURCES:
-    lines, claims = _section(source, runs_root, out_dir, images, curves_drawn)
+  for source in sources:
+    lines, claims = _section(source, runs_root, out_dir, images, curves_drawn,
+                             run_labels or {})
     body += lines
     summary += claims
     if not os.path.exists(os.path.join(runs_root, source.locate(runs_root).path)):

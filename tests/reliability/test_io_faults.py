@@ -134,8 +134,8 @@ def test_error_is_the_only_line_after_tensorflow_started(tmp_path):
 _LIMITED = textwrap.dedent("""
     import resource, runpy, sys
     resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # ulimit -f 40
-    sys.argv = ["reproduce.zero_shot"] + sys.argv[1:]
-    runpy.run_module("reproduce.zero_shot", run_name="__main__")
+    sys.argv = ["reproduce.table1"] + sys.argv[1:]
+    runpy.run_module("reproduce.table1", run_name="__main__")
 """)
 
 
@@ -144,19 +144,19 @@ def test_full_disk_during_training_is_one_line_and_the_rerun_finishes(
     tmp_path, tiny_world):
   """A checkpoint (~55 kB at the tiny preset) cannot be written: one line, exit 1;
   with the space back, the same command finishes."""
-  args = ["--preset", "tiny", "--seeds", "1", "--steps", "2", "--data_dir", tiny_world,
-          "--workdir", str(tmp_path / "zs")]
+  args = ["--experiments", "genome_only", "--preset", "tiny", "--seeds", "1", "--steps",
+          "2", "--data_dir", tiny_world, "--workdir", str(tmp_path / "zs")]
   full = subprocess.run([sys.executable, "-c", _LIMITED] + args, cwd=tmp_path,
                         env=_env(), capture_output=True, text=True, timeout=600)
   assert full.returncode == 1
   last = full.stderr.strip().splitlines()[-1]
   assert last.startswith("error: ") and str(tmp_path / "zs") in last, full.stderr
   assert "File too large" in last or "EFBIG" in last, last
-  again = subprocess.run([sys.executable, "-m", "reproduce.zero_shot"] + args,
+  again = subprocess.run([sys.executable, "-m", "reproduce.table1"] + args,
                          cwd=tmp_path, env=_env(), capture_output=True, text=True,
                          timeout=600)
   assert again.returncode == 0, again.stderr[-3000:]
-  assert (tmp_path / "zs" / "zero_shot.json").exists()
+  assert (tmp_path / "zs" / "table1.json").exists()
   leftovers = [os.path.join(d, n) for d, dirs, names in os.walk(tmp_path / "zs")
                for n in dirs + names if n.endswith("_temp") or ".tmp" in n]
   assert leftovers == []

@@ -59,21 +59,54 @@ def test_table1_tiny_end_to_end(tmp_path):
   for name in ("joint_svlr_vqa_attention", "joint_svlr_vqa_classes"):
     assert (tmp_path / "ab" / "seed0" / name / "vqa_test_results.json").exists()
 
-
-def test_zero_shot_tiny_end_to_end(tmp_path):
-  proc = _run(["-m", "reproduce.zero_shot", "--preset", "tiny", "--seeds", "1",
-               "--steps", "4", "--workdir", str(tmp_path / "zs")], cwd=tmp_path)
+  # The attention pictures after a one-seed Table 1 (default --seeds 3): seed 0's
+  # runs are read, and nothing is trained (no seeds 1-2).
+  proc = _run(["-m", "reproduce.attention", "--preset", "tiny", "--steps", "4",
+               "--num_questions", "1", "--workdir", str(tmp_path / "t1")], cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
-  out = json.load(open(tmp_path / "zs" / "zero_shot.json"))
+  assert (f"Using Table 1's finished runs in {tmp_path / 't1'}: Joint SVLR, VQA Only, "
+          "Joint Multitask; seed(s) 0\n") in proc.stdout
+  assert " done in " not in proc.stdout.replace("run(s) done in", "")  # no training
+  assert not (tmp_path / "t1" / "seed1").exists()
+  assert len(json.load(open(tmp_path / "t1" / "attention.json"))["questions"]) == 1
+
+
+def test_zero_shot_and_fig5_read_table1s_genome_only_runs(tmp_path):
+  """reproduce.zero_shot trains nothing: it reads Table 1's Zero-Shot VQA runs,
+  says which seeds it uses and names the command that trains the others; Fig. 5
+  reads them too and trains only its own Joint SVLR (VR) row."""
+  tiny = ["--preset", "tiny", "--steps", "4", "--workdir", str(tmp_path / "t1")]
+  proc = _run(["-m", "reproduce.table1", "--experiments", "genome_only", "--seeds", "1"]
+              + tiny, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  proc = _run(["-m", "reproduce.zero_shot"] + tiny, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert (f"Using Table 1's finished runs in {tmp_path / 't1'}: Zero-Shot VQA; seed(s) 0 "
+          "(seed(s) 1, 2 not trained: `python -m reproduce.table1 --preset=tiny "
+          f"--steps=4 --workdir={tmp_path / 't1'} --experiments=genome_only` trains "
+          "them)") in proc.stdout
+  assert not (tmp_path / "t1" / "seed1").exists()
+  out = json.load(open(tmp_path / "t1" / "zero_shot.json"))
   assert "Overall" in out["zero_shot"] and "Overall" in out["chance"]
-  assert 0.0 < out["chance"]["Overall"] < 100.0
-  # The console: a header, progress over the runs, a table without "± 0.00" for
-  # one seed, the files written; the full table also in a .md.
+  assert 0.0 < out["chance"]["Overall"] < 100.0 and out["seeds"] == [0]
+  # The console: a header, the runs read, a table without "± 0.00" for one seed,
+  # the files written; the full table also in a .md.
   assert "Zero-shot VQA on the embedded simulated dataset" in proc.stdout
   assert "== run 1/1: Zero-Shot VQA (seed 0)" in proc.stdout
+  assert "done already" in proc.stdout
   assert "±" not in proc.stdout and out["std"]["Overall"] is None
   assert "zero_shot.json" in proc.stdout and "zero_shot.md" in proc.stdout
-  assert "Chance" in (tmp_path / "zs" / "zero_shot.md").read_text()
+  assert "Chance" in (tmp_path / "t1" / "zero_shot.md").read_text()
+
+  proc = _run(["-m", "reproduce.fig5", "--seeds", "1"] + tiny, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stdout.count("done already") == 1  # Genome only read, VR trained
+  out = json.load(open(tmp_path / "t1" / "fig5.json"))
+  assert set(out["overall"]) == {"Genome only", "Joint SVLR (VR)"}
+  assert out["cells"] and all(c["classes"] > 0 for c in out["cells"].values())
+  assert "Fig. 5" in (tmp_path / "t1" / "fig5.md").read_text()
+  from svlr_tf.viz.results import is_png
+  assert is_png(str(tmp_path / "t1" / "fig5.png"))  # the heat map beside the table
 
 
 def test_entry_point_bad_data_dir_is_one_line_error(tmp_path):
@@ -127,8 +160,8 @@ def test_sigkill_then_rerun_gives_the_same_result_as_an_uninterrupted_run(tmp_pa
   """A run killed with SIGKILL after a checkpoint resumes to the same weights."""
   import signal
   import time
-  args = ["-m", "reproduce.zero_shot", "--preset", "tiny", "--seeds", "1",
-          "--steps", "60", "--deterministic"]
+  args = ["-m", "reproduce.table1", "--experiments", "genome_only", "--preset", "tiny",
+          "--seeds", "1", "--steps", "60", "--deterministic"]
   whole = _run(args + ["--workdir", str(tmp_path / "whole")], cwd=tmp_path)
   assert whole.returncode == 0, whole.stderr[-3000:]
 
@@ -146,12 +179,13 @@ def test_sigkill_then_rerun_gives_the_same_result_as_an_uninterrupted_run(tmp_pa
   assert proc.poll() is None, "finished before it could be killed; raise --steps"
   proc.send_signal(signal.SIGKILL)
   proc.wait()
-  assert not (workdir / "zero_shot.json").exists()
+  assert not (workdir / "table1.json").exists()
   again = _run(args + ["--workdir", str(workdir)], cwd=tmp_path)
   assert again.returncode == 0, again.stderr[-3000:]
-  a = json.load(open(tmp_path / "whole" / "zero_shot.json"))
-  b = json.load(open(workdir / "zero_shot.json"))
-  assert a["zero_shot"] == b["zero_shot"]
+  run = "seed0/genome_only/results.json"
+  a = json.load(open(tmp_path / "whole" / run))
+  b = json.load(open(workdir / run))
+  assert a["zero_shot_test"] == b["zero_shot_test"]
   assert a["recognition_test"] == b["recognition_test"]
 
 
@@ -198,15 +232,3 @@ def test_mirrored_update_has_the_size_of_the_one_device_update(tmp_path):
   # A missing or doubled 1/num_replicas would make the ratio 2 or 0.5.
   assert 0.8 < res["norm_mirrored"] / res["norm_default"] < 1.25, res
   assert res["rel_diff"] < 0.5, res
-
-
-def test_fig5_tiny_end_to_end(tmp_path):
-  proc = _run(["-m", "reproduce.fig5", "--preset", "tiny", "--seeds", "1",
-               "--steps", "4", "--workdir", str(tmp_path / "f5")], cwd=tmp_path)
-  assert proc.returncode == 0, proc.stderr[-3000:]
-  out = json.load(open(tmp_path / "f5" / "fig5.json"))
-  assert set(out["overall"]) == {"Genome only", "Joint SVLR (VR)"}
-  assert out["cells"] and all(c["classes"] > 0 for c in out["cells"].values())
-  assert "Fig. 5" in (tmp_path / "f5" / "fig5.md").read_text()
-  from svlr_tf.viz.results import is_png
-  assert is_png(str(tmp_path / "f5" / "fig5.png"))  # the heat map beside the table

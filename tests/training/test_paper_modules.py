@@ -16,9 +16,24 @@ TINY = ["--preset", "tiny", "--seeds", "1", "--steps", "4"]
 
 def test_pretraining_then_table4_tiny_share_runs(tmp_path):
   runs = str(tmp_path / "runs")
-  proc = _run(["-m", "reproduce.pretraining", *TINY, "--runs", runs,
-               "--workdir", str(tmp_path / "pre")], cwd=tmp_path)
+  pretraining = ["-m", "reproduce.pretraining", *TINY, "--runs", runs,
+                 "--workdir", str(tmp_path / "pre")]
+  # Table 1's runs are not there: it stops before training, naming the command.
+  proc = _run(pretraining, cwd=tmp_path)
+  assert proc.returncode == 1
+  error = proc.stderr.strip().splitlines()
+  assert len(error) == 1 and "does not train them" in error[0], proc.stderr
+  command = re.search(r"`python (-m reproduce\.table1 [^`]*)`", error[0]).group(1)
+  assert command.split() == ["-m", "reproduce.table1", "--preset=tiny", "--steps=4",
+                             f"--workdir={runs}", "--seeds=1",
+                             "--experiments=joint_svlr,genome_only"]
+  assert not os.path.exists(runs) and not os.path.exists(tmp_path / "runs" / "data")
+  proc = _run(command.split(), cwd=tmp_path)  # the command it named
   assert proc.returncode == 0, proc.stderr[-3000:]
+
+  proc = _run(pretraining, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert proc.stdout.count("done already") == 2  # Table 1's runs read
   assert "initialised from" in proc.stdout  # the joint run started from Genome only
   out = json.load(open(tmp_path / "pre" / "pretraining.json"))
   assert set(out["rows"]) == {"Joint SVLR (from scratch)", "Pre-trained, then Joint SVLR"}

@@ -48,10 +48,14 @@ def test_pick_questions_spreads_over_types():
 def test_table2_and_attention_tiny_end_to_end(tmp_path):
   work = str(tmp_path / "work")
   common = ["--preset", "tiny", "--seeds", "1", "--steps", "4", "--workdir", work]
-  # No trained runs yet: table2 trains them (the embedded world's Table 2).
+  # No trained runs yet: table2 stops before training; Table 1 trains them.
+  proc = _run(["-m", "reproduce.table2"] + common, cwd=tmp_path)
+  assert proc.returncode == 1 and "`python -m reproduce.table1 " in proc.stderr
+  proc = _run(["-m", "reproduce.table1"] + common, cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr[-3000:]
   proc = _run(["-m", "reproduce.table2"] + common, cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
-  assert "reusing none" in proc.stdout
+  assert f"Using Table 1's finished runs in {work}: " in proc.stdout
   table = json.load(open(os.path.join(work, "table2.json")))
   assert set(table["rows"]) >= {"VQA Only", "Joint Multitask", "Joint SVLR",
                                 "Zero-Shot VQA", "Uniform a(R) over regions",
@@ -66,7 +70,7 @@ def test_table2_and_attention_tiny_end_to_end(tmp_path):
   proc = _run(["-m", "reproduce.attention", "--num_questions", "3"] + common,
               cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
-  assert "reusing Joint SVLR, VQA Only, Joint Multitask" in proc.stdout
+  assert "Joint SVLR, VQA Only, Joint Multitask; seed(s) 0" in proc.stdout
   out = json.load(open(os.path.join(work, "attention.json")))
   assert len(out["questions"]) == 3
   index = open(os.path.join(work, "attention", "index.md")).read()
