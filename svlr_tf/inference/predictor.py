@@ -160,14 +160,18 @@ class Predictor:
   @classmethod
   def load(cls, model_dir: str, word_vectors: Optional[str] = None,
            picture_regions: Optional[Callable[[str], Regions]] = None,
-           data_dir: Optional[str] = None) -> "Predictor":
+           data_dir: Optional[str] = None, verify: bool = True) -> "Predictor":
     """A bundle written by ``tools.export`` (no work directory or data needed).
 
     ``data_dir``: optional prepared data whose image ids ``answer`` and
-    ``recognize`` then accept.
+    ``recognize`` then accept.  Every file is checked against the bundle's
+    manifest (SHA-256) and the model is loaded in Keras' safe mode; ``verify``
+    re-scores the bundle's verification slice and raises a DataError when the
+    scores differ from those recorded at export (``svlr_tf.inference.integrity``).
     """
     from svlr_tf.inference import bundle  # pylint: disable=import-outside-toplevel
-    predictor = bundle.load_predictor(cls, model_dir, word_vectors, picture_regions)
+    predictor = bundle.load_predictor(cls, model_dir, word_vectors, picture_regions,
+                                      verify=verify)
     if data_dir is not None:
       predictor.data = PreparedData(data_dir)
     return predictor
