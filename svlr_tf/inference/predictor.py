@@ -33,7 +33,7 @@ from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.boxes import boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
 from svlr_tf.errors import DataError
-from svlr_tf.files import read_json
+from svlr_tf.files import read_json, require_file
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
                                        Regions)
 from svlr_tf.inference.vocabulary import OpenVocabulary
@@ -127,17 +127,18 @@ class Predictor:
       picture_regions: see the class docstring.
     """
     config_path = os.path.join(workdir, "config.json")
-    if not os.path.isfile(config_path):
-      raise DataError(config_path, "missing: not a run's work directory")
+    if not os.path.isdir(workdir):
+      raise DataError(workdir, "is not a directory (a run's work directory)"
+                      if os.path.exists(workdir) else "missing: no such work directory")
+    require_file(config_path, "missing: not a run's work directory")
     try:
       config = ExperimentConfig.from_dict(read_json(config_path))
     except (TypeError, ValueError) as err:
       raise DataError(config_path, f"not a config this svlr_tf reads ({err})") from None
     if data_dir is None:
       record = os.path.join(workdir, "data.json")
-      if not os.path.isfile(record):
-        raise DataError(record, "missing (a run from before data.json was "
-                        "recorded): pass the prepared data directory")
+      require_file(record, "missing (a run from before data.json was "
+                   "recorded): pass the prepared data directory")
       data_dir = read_json(record)["data_dir"]
     data = PreparedData(data_dir)
     if checkpoint not in CHECKPOINTS:
