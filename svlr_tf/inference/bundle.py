@@ -126,6 +126,8 @@ def load_predictor(cls, model_dir: str, word_vectors: Optional[str] = None,
                     "python -m tools.export)")
   integrity.check_manifest(model_dir)
   meta = read_json(meta_path)
+  if not isinstance(meta, dict):
+    raise DataError(meta_path, "not a JSON object: not a model bundle's meta.json")
   if meta.get("format") != FORMAT or meta.get("version") != VERSION:
     raise DataError(meta_path, f"not a version {VERSION} {FORMAT} "
                     f"({meta.get('format')!r} version {meta.get('version')!r}); "

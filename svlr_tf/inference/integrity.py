@@ -141,7 +141,11 @@ def write_verification(predictor, directory: str,
     raise DataError(data.path("vqa", f"{VERIFICATION_SPLIT}.jsonl"),
                     "empty split: no questions for the verification slice")
   index = np.arange(min(questions, len(split)))
-  features, mask = data.feature_store("vqa").gather_images(split.image_ids[index])
+  store = data.feature_store("vqa")
+  try:
+    features, mask = store.gather_images(split.image_ids[index])
+  finally:
+    store.close()
   text = split.batch(index)
   batch = {key: text[key] for key in _TEXT_KEYS}
   batch.update(image_features=np.asarray(features, np.float16),
