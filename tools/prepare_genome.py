@@ -64,7 +64,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from absl import flags, logging
 
 from svlr_tf.data.prepared import RECOGNITION_SPLITS, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, atomic_write_lines, list_images, run_main
 from tools.genome.annotations import (Counts, merge_attributes, normalize_name,
                                       read_annotations, read_image_data,

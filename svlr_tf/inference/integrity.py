@@ -30,10 +30,10 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation.multiple_choice import best_choice
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.files import atomic_path, atomic_write_json, read_json
+from svlr_tf.runtime.files import atomic_path, atomic_write_json, read_json
 
 MANIFEST_FILE = "manifest.json"
 VERIFICATION_FILE = "verification.npz"

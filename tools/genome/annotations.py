@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 from absl import logging
 
 from svlr_tf import text
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import read_json
 
 

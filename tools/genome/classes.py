@@ -11,7 +11,7 @@ from absl import logging
 
 from svlr_tf import text
 from svlr_tf.data.prepared import RECOGNITION_SPLITS
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 SPLIT_FRACTIONS = (0.85, 0.05, 0.10)

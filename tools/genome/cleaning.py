@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import clip_boxes
 from tools.genome.annotations import Counts, normalize_name
 
