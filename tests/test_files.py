@@ -67,3 +67,30 @@ def test_read_json_errors_are_one_line(tmp_path, content, problem):
   with pytest.raises(DataError, match=problem) as err:
     read_json(str(p))
   assert "\n" not in str(err.value) and str(err.value).startswith(str(p))
+
+
+def test_a_directory_where_a_file_is_expected_is_not_called_missing(tmp_path):
+  from svlr_tf.data.prepared.records import count_records, iter_records
+  there = tmp_path / "meta.json"
+  there.mkdir()
+  for read in (read_json, lambda p: list(iter_jsonl(p)),
+               lambda p: list(iter_records(p)), count_records):
+    with pytest.raises(DataError, match="meta.json: is a directory, not a file$"):
+      read(str(there))
+  link = tmp_path / "vocab.json"
+  link.symlink_to(tmp_path / "nowhere.json")
+  with pytest.raises(DataError, match="vocab.json: is a dangling symbolic link$"):
+    read_json(str(link))
+  with pytest.raises(DataError, match="absent.json: missing file$"):
+    read_json(str(tmp_path / "absent.json"))
+
+
+def test_a_run_directory_with_a_directory_for_its_config(tmp_path):
+  from svlr_tf.inference import Predictor
+  (tmp_path / "config.json").mkdir()
+  with pytest.raises(DataError, match="config.json: is a directory, not a file$"):
+    Predictor.from_workdir(str(tmp_path))
+  afile = tmp_path / "run.txt"
+  afile.write_text("x")
+  with pytest.raises(DataError, match="run.txt: is not a directory"):
+    Predictor.from_workdir(str(afile))

@@ -10,7 +10,7 @@ Most VQA researchers hold these features already (Faster R-CNN on Visual Genome,
   ``image_id, image_w, image_h, num_boxes, boxes, features``; ``boxes`` and
   ``features`` are base64 of float32 arrays [num_boxes, 4] (x1, y1, x2, y2,
   pixels) and [num_boxes, D]. Rows are far longer than Python csv's default
-  field limit (raised here). Extra trailing columns (some releases add class
+  field limit (lines are split on tabs here, no csv quoting). Extra trailing columns (some releases add class
   / attribute ids) are ignored; ``--tsv_fields`` renames the columns.
 - ``--hdf5``: the usual conversions of those files: ``image_features`` and
   ``image_bb`` either [N, K, D] / [N, K, 4] (fixed K) or flat [rows, D] /
@@ -45,13 +45,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import glob
 import io
 import os
 import pickle
 import shutil
-import sys
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -63,6 +61,7 @@ from tools._common import Progress, atomic_write_lines, run_main
 
 FLAGS = flags.FLAGS
 TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes", "features")
+_FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 # One image: (image_id, features float32 [n, D], boxes float32 [n, 4] x, y, w, h,
 # (width, height)).
@@ -88,69 +87,92 @@ def _tsv_paths(patterns: Sequence[str]) -> List[str]:
   return paths
 
 
-def _decode(path: str, row: int, field: str, text: str, n: int, width: Optional[int]
-            ) -> np.ndarray:
+def _decode(path: str, line: int, field: str, text: str, n: int,
+            width: Optional[int]) -> np.ndarray:
   try:
     raw = base64.b64decode(text, validate=True)
   except (binascii.Error, ValueError):
-    raise DataError(path, f"row {row}: field {field!r} is not base64") from None
+    raise DataError(path, f"line {line}: field {field!r} is not base64 (cut line or "
+                    "damaged file?)") from None
+  if len(raw) % 4:
+    raise DataError(path, f"line {line}: field {field!r} holds {len(raw)} bytes, not "
+                    "whole float32 values (cut line?)")
   values = np.frombuffer(raw, np.float32)
   if width is None:  # features: D from the size
     if n == 0 or values.size % n:
-      raise DataError(path, f"row {row}: {values.size} feature values do not split "
-                      f"into num_boxes={n} rows")
+      raise DataError(path, f"line {line}: {values.size} feature values do not split "
+                      f"into num_boxes={n} rows (cut line or wrong num_boxes?)")
     width = values.size // n
   if values.size != n * width:
-    raise DataError(path, f"row {row}: field {field!r} has {values.size} float32 "
+    raise DataError(path, f"line {line}: field {field!r} has {values.size} float32 "
                     f"values, expected num_boxes x {width} = {n * width}")
-  return values.reshape(n, width)
+  values = values.reshape(n, width)
+  finite = np.isfinite(values)
+  if not finite.all():
+    raise DataError(path, f"line {line}: field {field!r} holds {int((~finite).sum())} "
+                    "NaN or infinite values")
+  if field == "features" and np.abs(values).max(initial=0.0) > _FLOAT16_MAX:
+    raise DataError(path, f"line {line}: features beyond float16's range "
+                    f"(|x| > {_FLOAT16_MAX:g}): the store holds float16")
+  return values
 
 
 def read_tsv(paths: Sequence[str], fields: Sequence[str] = TSV_FIELDS
              ) -> Iterator[Image]:
-  """Yields the images of bottom-up-attention TSV files (see module doc)."""
-  csv.field_size_limit(sys.maxsize)  # a row holds ~1 MB of base64
+  """Yields the images of bottom-up-attention TSV files (see module doc).
+
+  Every problem of a line (too few fields, numbers that are not numbers, a
+  field cut short or not base64, a wrong box count, NaN or infinite values,
+  an image id seen before) is a one-line DataError naming the file and line.
+  """
   missing = [f for f in TSV_FIELDS if f not in fields]
   if missing:
     raise DataError(None, f"--tsv_fields lacks {missing}")
   column = {f: fields.index(f) for f in TSV_FIELDS}
+  seen: Dict[int, Tuple[str, int]] = {}
   for path in paths:
     with open(path, "r", encoding="ascii", errors="replace", newline="") as f:
-      for row, values in enumerate(csv.reader(f, delimiter="\t"), 1):
-        if not values:
+      for line, text in enumerate(f, 1):
+        values = text.rstrip("\r\n").split("\t")
+        if not text.strip():
           continue
         if len(values) < len(fields):
-          raise DataError(path, f"row {row}: {len(values)} tab-separated fields, "
-                          f"expected {len(fields)} ({', '.join(fields)}; truncated?)")
+          raise DataError(path, f"line {line}: {len(values)} tab-separated fields, "
+                          f"expected {len(fields)} ({', '.join(fields)}; cut line?)")
         get = lambda name: values[column[name]]  # noqa: E731
         try:
           image_id, width, height, n = (int(float(get(k))) for k in (
               "image_id", "image_w", "image_h", "num_boxes"))
-        except ValueError:
-          raise DataError(path, f"row {row}: image_id / image_w / image_h / "
+        except (ValueError, OverflowError):
+          raise DataError(path, f"line {line}: image_id / image_w / image_h / "
                           "num_boxes are not numbers") from None
         if n <= 0:
-          raise DataError(path, f"row {row}: image {image_id} has num_boxes={n}")
-        boxes = _decode(path, row, "boxes", get("boxes"), n, 4)
-        features = _decode(path, row, "features", get("features"), n, None)
+          raise DataError(path, f"line {line}: image {image_id} has num_boxes={n}")
+        if image_id in seen:
+          first_path, first_line = seen[image_id]
+          where = "" if first_path == path else f"{first_path} "
+          raise DataError(path, f"line {line}: image {image_id} again (first at "
+                          f"{where}line {first_line})")
+        seen[image_id] = (path, line)
+        boxes = _decode(path, line, "boxes", get("boxes"), n, 4)
+        features = _decode(path, line, "features", get("features"), n, None)
         yield image_id, features, xyxy_to_xywh(boxes), (width, height)
 
 
 def tsv_max_boxes(paths: Sequence[str], fields: Sequence[str] = TSV_FIELDS) -> int:
   """Largest num_boxes over the TSV files (reads the short leading columns only)."""
-  csv.field_size_limit(sys.maxsize)
   k = fields.index("num_boxes")
   largest = 0
   for path in paths:
     with open(path, "r", encoding="ascii", errors="replace", newline="") as f:
-      for row, line in enumerate(f, 1):
-        parts = line.split("\t", k + 1)
+      for line, text in enumerate(f, 1):
+        parts = text.split("\t", k + 1)
         if len(parts) <= k:
           continue  # blank or short: read_tsv names the problem
         try:
           largest = max(largest, int(float(parts[k])))
-        except ValueError:
-          raise DataError(path, f"row {row}: num_boxes is not a number") from None
+        except (ValueError, OverflowError):
+          raise DataError(path, f"line {line}: num_boxes is not a number") from None
   return largest
 
 

@@ -1,6 +1,6 @@
 """A self-contained model bundle (``tools.export``) and its TF Serving signatures.
 
-Layout of a bundle directory (version 1)::
+Layout of a bundle directory (version 2)::
 
   <model_dir>/
     model.keras      the SVLRModel (Keras 3 format; the word table and the class
@@ -15,11 +15,19 @@ Layout of a bundle directory (version 1)::
                       "word_vectors_mean_norm", "pos_backend", "simulated",
                       "data_description", "feature_dim", "regions_per_image",
                       "svlr_tf", "tensorflow", "keras"}
+                      "keras", "verification": {"split", "questions",
+                      "accuracy", "atol", "rtol"}}
     saved_model/     SavedModel for TF Serving (see ``write_saved_model``)
+    verification.npz a few held-out questions with the scores recorded at export
+    manifest.json    every other file with its size and SHA-256 (written last)
 
 ``Predictor.load(model_dir)`` needs nothing else (no work directory, no prepared
 data); words outside vocab.json get vectors from the referenced pretrained
 vectors when that machine has them, otherwise a fixed pseudo-random vector.
+Before it answers anything, it checks the manifest and re-scores the
+verification slice (:mod:`svlr_tf.inference.integrity`), and it loads
+``model.keras`` with Keras' safe mode on (no arbitrary code from the file).
+Version 1 bundles (no manifest, no slice) are refused: export them again.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import zipfile
 from typing import Callable, Optional
 
 import keras
@@ -38,12 +47,13 @@ from svlr_tf.config import ExperimentConfig
 from svlr_tf.data import vqa_batch
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import atomic_write_json, current_umask, read_json
+from svlr_tf.inference import integrity
 from svlr_tf.inference.vocabulary import load_pretrained
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import class_embeddings, recognition_scores
 
 FORMAT = "svlr_tf.bundle"
-VERSION = 1
+VERSION = 2
 MODEL_FILE = "model.keras"
 SAVED_MODEL_DIR = "saved_model"
 
@@ -82,6 +92,7 @@ def _write(predictor, directory: str) -> None:
   atomic_write_json(os.path.join(directory, "answers.json"), predictor.answers)
   atomic_write_json(os.path.join(directory, "config.json"), config.to_dict(), indent=2)
   pretrained = load_pretrained(settings.get("word_vectors", ""))
+  verification = integrity.write_verification(predictor, directory)
   atomic_write_json(os.path.join(directory, "meta.json"), {
       "format": FORMAT, "version": VERSION, "experiment": config.name,
       "seed": config.train.seed,
@@ -95,27 +106,35 @@ def _write(predictor, directory: str) -> None:
       "feature_dim": config.model.region_feature_dim,
       "regions_per_image": config.data.regions_per_image,
       "svlr_tf": svlr_tf.__version__, "tensorflow": tf.__version__,
-      "keras": keras.__version__}, indent=2)
+      "keras": keras.__version__, "verification": verification}, indent=2)
   write_saved_model(predictor.model, config, os.path.join(directory, SAVED_MODEL_DIR))
+  integrity.write_manifest(directory)  # last: it vouches for every file above
 
 
 def load_predictor(cls, model_dir: str, word_vectors: Optional[str] = None,
-                   picture_regions: Optional[Callable] = None):
-  """``Predictor.load``: a Predictor from a bundle directory."""
+                   picture_regions: Optional[Callable] = None, verify: bool = True):
+  """``Predictor.load``: a Predictor from a bundle directory.
+
+  Checks the manifest (every file's SHA-256) first, loads ``model.keras`` in
+  Keras' safe mode, and with ``verify`` re-scores the verification slice.
+  """
+  if not os.path.isdir(model_dir):
+    raise DataError(model_dir, "is not a directory" if os.path.exists(model_dir)
+                    else "missing: no such bundle directory")
   meta_path = os.path.join(model_dir, "meta.json")
-  if not os.path.isfile(meta_path):
+  if not os.path.lexists(meta_path):
     raise DataError(meta_path, "missing: not a model bundle (write one with "
                     "python -m tools.export)")
+  integrity.check_manifest(model_dir)
   meta = read_json(meta_path)
+  if not isinstance(meta, dict):
+    raise DataError(meta_path, "not a JSON object: not a model bundle's meta.json")
   if meta.get("format") != FORMAT or meta.get("version") != VERSION:
     raise DataError(meta_path, f"not a version {VERSION} {FORMAT} "
-                    f"({meta.get('format')!r} version {meta.get('version')!r})")
+                    f"({meta.get('format')!r} version {meta.get('version')!r}); "
+                    "export it again with this svlr_tf's tools.export")
   config = ExperimentConfig.from_dict(read_json(os.path.join(model_dir, "config.json")))
-  model_path = os.path.join(model_dir, MODEL_FILE)
-  try:
-    model = keras.saving.load_model(model_path, compile=False)
-  except (OSError, ValueError) as err:
-    raise DataError(model_path, f"cannot load the model ({err})") from None
+  model = load_keras_model(os.path.join(model_dir, MODEL_FILE))
   words = read_json(os.path.join(model_dir, "vocab.json"))["words"]
   classes = read_json(os.path.join(model_dir, "classes.json"))
   if len(words) != int(model.word_embedding.vocabulary_size):
@@ -127,9 +146,31 @@ def load_predictor(cls, model_dir: str, word_vectors: Optional[str] = None,
               "pos_backend": meta.get("pos_backend"),
               "simulated": bool(meta.get("simulated")),
               "checkpoint": meta.get("checkpoint", "")}
+  if verify:
+    integrity.verify(model, config, model_dir,
+                     dict(meta.get("verification") or {},
+                          tensorflow=meta.get("tensorflow"), keras=meta.get("keras")))
   return cls(model, config, words, classes["objects"], classes["attributes"],
              read_json(os.path.join(model_dir, "answers.json")), settings,
              picture_regions=picture_regions)
+
+
+def load_keras_model(path: str):
+  """``model.keras`` in safe mode, with a one-line error saying what is wrong
+  with the file that is there (Keras says "File not found" for any file that is
+  not a zip archive)."""
+  if not os.path.exists(path):
+    raise DataError(path, "missing file (the bundle's model)")
+  if os.path.isdir(path):
+    raise DataError(path, "is a directory, not a .keras model file")
+  if not zipfile.is_zipfile(path):
+    raise DataError(path, f"not a complete .keras archive ({os.path.getsize(path)} "
+                    "bytes, no zip directory at its end: truncated or damaged)")
+  try:
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+  except (OSError, ValueError, zipfile.BadZipFile, KeyError) as err:
+    raise DataError(path, f"cannot load the model ({type(err).__name__}: "
+                    f"{err})") from None
 
 
 # ------------------------------------------------------------------ TF Serving

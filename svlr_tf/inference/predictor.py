@@ -32,14 +32,14 @@ from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.boxes import boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import read_json, require_file
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
                                        Regions)
 from svlr_tf.inference.vocabulary import OpenVocabulary
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import recognition_scores
 from svlr_tf.model.svlr import masked_average
-from svlr_tf.runtime.errors import DataError
-from svlr_tf.runtime.files import read_json
 from svlr_tf.text.questions import NO_QUESTION_TYPE, question_type_of
 from svlr_tf.training.task import SVLRTask
 
@@ -126,17 +126,18 @@ class Predictor:
       picture_regions: see the class docstring.
     """
     config_path = os.path.join(workdir, "config.json")
-    if not os.path.isfile(config_path):
-      raise DataError(config_path, "missing: not a run's work directory")
+    if not os.path.isdir(workdir):
+      raise DataError(workdir, "is not a directory (a run's work directory)"
+                      if os.path.exists(workdir) else "missing: no such work directory")
+    require_file(config_path, "missing: not a run's work directory")
     try:
       config = ExperimentConfig.from_dict(read_json(config_path))
     except (TypeError, ValueError) as err:
       raise DataError(config_path, f"not a config this svlr_tf reads ({err})") from None
     if data_dir is None:
       record = os.path.join(workdir, "data.json")
-      if not os.path.isfile(record):
-        raise DataError(record, "missing (a run from before data.json was "
-                        "recorded): pass the prepared data directory")
+      require_file(record, "missing (a run from before data.json was "
+                   "recorded): pass the prepared data directory")
       data_dir = read_json(record)["data_dir"]
     data = PreparedData(data_dir)
     if checkpoint not in CHECKPOINTS:
@@ -159,14 +160,18 @@ class Predictor:
   @classmethod
   def load(cls, model_dir: str, word_vectors: Optional[str] = None,
            picture_regions: Optional[Callable[[str], Regions]] = None,
-           data_dir: Optional[str] = None) -> "Predictor":
+           data_dir: Optional[str] = None, verify: bool = True) -> "Predictor":
     """A bundle written by ``tools.export`` (no work directory or data needed).
 
     ``data_dir``: optional prepared data whose image ids ``answer`` and
-    ``recognize`` then accept.
+    ``recognize`` then accept.  Every file is checked against the bundle's
+    manifest (SHA-256) and the model is loaded in Keras' safe mode; ``verify``
+    re-scores the bundle's verification slice and raises a DataError when the
+    scores differ from those recorded at export (``svlr_tf.inference.integrity``).
     """
     from svlr_tf.inference import bundle  # pylint: disable=import-outside-toplevel
-    predictor = bundle.load_predictor(cls, model_dir, word_vectors, picture_regions)
+    predictor = bundle.load_predictor(cls, model_dir, word_vectors, picture_regions,
+                                      verify=verify)
     if data_dir is not None:
       predictor.data = PreparedData(data_dir)
     return predictor

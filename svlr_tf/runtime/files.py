@@ -18,14 +18,28 @@ import numpy as np
 from svlr_tf.runtime.errors import DataError
 
 
+def require_file(path: str, missing: str = "missing file") -> None:
+  """Raises a one-line DataError unless ``path`` is a regular file (or a link to
+  one), saying what is wrong with what is there: ``missing`` when nothing is,
+  "is a directory, not a file" for a directory, and so on."""
+  if os.path.isfile(path):
+    return
+  if os.path.isdir(path):
+    raise DataError(path, "is a directory, not a file")
+  if os.path.lexists(path):
+    kind = ("a dangling symbolic link" if os.path.islink(path)
+            else "not a regular file")
+    raise DataError(path, f"is {kind}")
+  raise DataError(path, missing)
+
+
 def read_json(path: str) -> Any:
   """Loads a JSON file: the one JSON reader of svlr_tf, tools and reproduce.
 
   A missing, unreadable, non-UTF-8 or malformed file raises a one-line DataError
   naming the file (and the line and column of a JSON syntax error).
   """
-  if not os.path.isfile(path):
-    raise DataError(path, "missing file")
+  require_file(path)
   try:
     with open(path, "rb") as f:
       raw = f.read()
@@ -48,8 +62,7 @@ def iter_jsonl(path: str) -> Iterator[Tuple[int, Any]]:
   A missing file, a line that is not UTF-8 or not JSON raises a one-line DataError
   naming the file and the line.
   """
-  if not os.path.isfile(path):
-    raise DataError(path, "missing file")
+  require_file(path)
   with open(path, "rb") as f:
     for lineno, raw in enumerate(f, 1):
       if not raw.strip():

@@ -29,6 +29,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from svlr_tf.runtime.errors import DataError
@@ -55,40 +56,81 @@ def _holder_description(fd: int) -> str:
   return text or "another process"
 
 
+WAIT_REPORT_SECONDS = 30.0
+_POLL_SECONDS = 0.2
+
+
+def _try_lock(lock_path: str) -> Tuple[Optional[int], str]:
+  """(fd with the lock, "") or (None, who holds it)."""
+  os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+  fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+  try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except OSError as e:
+    holder = _holder_description(fd)
+    os.close(fd)
+    if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+      return None, holder
+    raise
+  return fd, ""
+
+
+def _acquire(lock_path: str, what: str, wait: float,
+             log: Optional[Callable[[str], None]]) -> int:
+  """Takes the lock (waiting up to ``wait`` s) and writes who holds it."""
+  log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+  start = time.monotonic()
+  reported = None
+  while True:
+    fd, holder = _try_lock(lock_path)
+    if fd is not None:
+      break
+    waited = time.monotonic() - start
+    if waited >= wait:
+      if wait > 0:
+        raise DirectoryInUse(lock_path, f"{what} is still in use by {holder} after "
+                             f"waiting {waited:.0f} s; wait for it to finish or use "
+                             "another directory")
+      raise DirectoryInUse(lock_path, f"{what} is in use by {holder}; wait for it "
+                           "to finish or use another directory")
+    if reported is None or waited - reported >= WAIT_REPORT_SECONDS:
+      log(f"{what} is in use by {holder}: waiting for it ({waited:.0f} s of at "
+          f"most {wait:.0f} s)")
+      reported = waited
+    time.sleep(min(_POLL_SECONDS, max(0.0, wait - waited)))
+  os.ftruncate(fd, 0)
+  started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+  command = " ".join([os.path.basename(sys.executable)] + sys.argv)[:300]
+  os.pwrite(fd, (f"process {os.getpid()} on {socket.gethostname()} "
+                 f"({command}, started {started} UTC)\n").encode(), 0)
+  return fd
+
+
 @contextlib.contextmanager
-def exclusive_lock(lock_path: str, what: str) -> Iterator[None]:
+def exclusive_lock(lock_path: str, what: str, wait: float = 0.0,
+                   log: Optional[Callable[[str], None]] = None) -> Iterator[None]:
   """Holds an exclusive lock on ``lock_path`` (created) for the ``with`` block.
 
   Args:
     lock_path: the lock file.
     what: the locked thing, for the error ("work directory runs/table1").
+    wait: seconds to wait for another process to release it (0: refuse at once).
+    log: where the progress lines of a wait go (one when the wait starts, then
+      one every ``WAIT_REPORT_SECONDS``); default: stderr.
 
   Raises:
-    DirectoryInUse: another process holds it (names its pid and command line).
+    DirectoryInUse: another process holds it (names its pid and command line),
+      still after ``wait`` seconds.
   """
   lock_path = os.path.abspath(lock_path)
   with _held_guard:
-    if lock_path in _held:
+    reentered = lock_path in _held
+    if reentered:
       fd, depth = _held[lock_path]
       _held[lock_path] = (fd, depth + 1)
-    else:
-      os.makedirs(os.path.dirname(lock_path), exist_ok=True)
-      fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                   0o644)
-      try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-      except OSError as e:
-        holder = _holder_description(fd)
-        os.close(fd)
-        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-          raise DirectoryInUse(lock_path, f"{what} is in use by {holder}; wait for it "
-                               "to finish or use another directory") from None
-        raise
-      os.ftruncate(fd, 0)
-      started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-      command = " ".join([os.path.basename(sys.executable)] + sys.argv)[:300]
-      os.pwrite(fd, (f"process {os.getpid()} on {socket.gethostname()} "
-                     f"({command}, started {started} UTC)\n").encode(), 0)
+  if not reentered:
+    fd = _acquire(lock_path, what, wait, log)
+    with _held_guard:
       _held[lock_path] = (fd, 1)
   try:
     yield

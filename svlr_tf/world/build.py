@@ -31,7 +31,7 @@ from typing import Optional
 
 from svlr_tf import text
 from svlr_tf.runtime.errors import DataError
-from svlr_tf.runtime.files import read_json
+from svlr_tf.runtime.files import current_umask, read_json
 from svlr_tf.world.config import world_config
 from svlr_tf.runtime.workdir import exclusive_lock
 from svlr_tf.world.geometry import (boxes_line, grounding_records, picture_file,
@@ -74,6 +74,8 @@ def _generate_locked(cfg, preset: str, out_dir: str, seed: int, overwrite: bool,
   world = simulate_world(cfg, seed, verbose)
   tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp", dir=parent)
   try:
+    # mkdtemp's 0700 would survive the rename: the world gets the umask's mode.
+    os.chmod(tmp, 0o777 & ~current_umask())
     write_world(world, tmp, verbose, pictures=pictures)
     if os.path.exists(out_dir):
       old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old", dir=parent)
@@ -90,14 +92,22 @@ def _generate_locked(cfg, preset: str, out_dir: str, seed: int, overwrite: bool,
   return out_dir
 
 
+# How long a process waits for another that generates the same world (the paper
+# preset's world takes the longest; a waiting process then reuses it).
+WORLD_WAIT_SECONDS = 3 * 3600.0
+
+
 @contextlib.contextmanager
-def world_lock(out_dir: str):
+def world_lock(out_dir: str, wait: float = 0.0):
   """One process generates a world at a time: an exclusive lock beside ``out_dir``
-  (``.<name>.lock``; the directory itself is replaced by a rename).  With the lock
-  held, the partial directories of a generation that was killed are removed."""
+  (``.<name>.lock``; the directory itself is replaced by a rename).  ``wait``:
+  seconds to wait for a process that holds it (progress lines on stderr), then
+  DirectoryInUse.  With the lock held, the partial directories of a generation
+  that was killed are removed."""
   parent, name = os.path.split(os.path.abspath(out_dir))
   os.makedirs(parent, exist_ok=True)
-  with exclusive_lock(os.path.join(parent, f".{name}.lock"), f"world {out_dir}"):
+  with exclusive_lock(os.path.join(parent, f".{name}.lock"), f"world {out_dir}",
+                      wait=wait):
     for entry in os.listdir(parent):
       if entry.startswith((f".{name}.tmp", f".{name}.old")):
         shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
@@ -125,16 +135,18 @@ def world_is_current(data_dir: str, preset: str, seed: int = 0, **overrides) -> 
 
 
 def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
-                 verbose: bool = True) -> str:
+                 verbose: bool = True, wait: float = WORLD_WAIT_SECONDS) -> str:
   """Returns a data dir holding the world of ``preset``, generating it if needed.
 
   Default ``root``: runs/data/world-<preset>.  An existing complete world with
-  matching meta is reused; anything else there is regenerated.
+  matching meta is reused; anything else there is regenerated.  When another
+  process is generating it, this one waits for it (up to ``wait`` seconds, a
+  progress line every 30 s) and then reuses its world.
   """
   data_dir = os.path.abspath(root or default_root(preset))
   if world_is_current(data_dir, preset, seed):
     return data_dir
-  with world_lock(data_dir):  # another process may have generated it meanwhile
+  with world_lock(data_dir, wait=wait):  # another process may have generated it
     if world_is_current(data_dir, preset, seed):
       return data_dir
     return generate(preset, data_dir, seed=seed, overwrite=True, verbose=verbose)

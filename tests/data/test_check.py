@@ -131,3 +131,39 @@ def test_vqa_ids_from_the_cache_match_the_full_load(tiny_world):
   qids, image_ids = data.vqa_ids("test", 8, 4, 18)
   np.testing.assert_array_equal(qids, full.question_ids)
   np.testing.assert_array_equal(image_ids, full.image_ids)
+
+
+@pytest.mark.parametrize("kind", ["vqa", "genome"])
+def test_check_data_reads_the_checksums_a_flipped_shard_fails(tiny_world, tmp_path,
+                                                               kind):
+  from svlr_tf.data.store_format import shard_name
+  env = dict(os.environ, PYTHONPATH=REPO)
+  data_dir = _copy(tiny_world, tmp_path)
+  for name in os.listdir(os.path.join(data_dir, "features", kind)):
+    if name == "verified.json":  # copied record: this check must not need it
+      os.remove(os.path.join(data_dir, "features", kind, name))
+
+  def check(*flags):
+    return subprocess.run([sys.executable, "-m", "tools.check_data", data_dir,
+                           "--preset", "tiny", *flags], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+  first = check()
+  assert first.returncode == 0, first.stderr
+  assert f"{kind} checksums" in first.stdout and " read in " in first.stdout
+  again = check()  # recorded: not read again, and it says so
+  assert f"{kind} checksums recorded as verified" in again.stdout
+  shard = os.path.join(data_dir, "features", kind, shard_name(0))
+  st = os.stat(shard)
+  with open(shard, "r+b") as f:
+    f.seek(st.st_size // 2)
+    data = f.read(8)
+    f.seek(st.st_size // 2)
+    f.write(bytes(b ^ 0x5A for b in data))
+  os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime restored
+  bad = check()
+  assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+  errors = [l for l in bad.stderr.splitlines() if l.startswith("error: ")]
+  assert errors == [f"error: {shard}: checksum mismatch (corrupt shard)"], bad.stderr
+  quick = check("--quick")  # the index-only check does not read the features
+  assert quick.returncode == 0 and "not read (--quick)" in quick.stdout, quick.stderr

@@ -147,8 +147,8 @@ def test_export_reloads_in_a_fresh_process_with_the_same_scores(
   assert stat.S_IMODE(os.stat(out).st_mode) == 0o777 & ~mask
   assert bundle.check_saved_model(predictor, out) < 1e-5
   assert sorted(os.listdir(out)) == ["answers.json", "classes.json", "config.json",
-                                     "meta.json", "model.keras", "saved_model",
-                                     "vocab.json"]
+                                     "manifest.json", "meta.json", "model.keras",
+                                     "saved_model", "verification.npz", "vocab.json"]
   features = np.asarray(tiny_data.feature_store("vqa").regions(
       int(tiny_data.feature_store("vqa").image_ids[1])), np.float32)
   np.save(tmp_path / "regions.npy", features)

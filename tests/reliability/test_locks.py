@@ -123,12 +123,63 @@ def test_a_world_being_generated_is_locked(tmp_path):
                           env=dict(os.environ, PYTHONPATH=ROOT))
   try:
     assert proc.stdout.readline().strip() == "locked"
-    with pytest.raises(DirectoryInUse, match=f"process {proc.pid}"):
-      world.ensure_world("tiny", root=out, verbose=False)
+    with pytest.raises(DirectoryInUse,
+                       match=f"still in use by process {proc.pid}.* after waiting"):
+      world.ensure_world("tiny", root=out, verbose=False, wait=1.0)
   finally:
     proc.stdin.close()
     proc.wait(timeout=30)
   assert not os.path.exists(out)
+
+
+_WORLD_MAKER = textwrap.dedent("""
+    import os, shutil, sys
+    from svlr_tf.world.build import world_lock
+    source, out = sys.argv[1], sys.argv[2]
+    with world_lock(out):
+      print("locked", flush=True)
+      sys.stdin.readline()          # "generating" until the test says go on
+      tmp = out + ".part"
+      shutil.copytree(source, tmp)  # the world this process generated
+      os.rename(tmp, out)
+""")
+
+
+def test_a_second_process_waits_for_the_world_and_reuses_it(tiny_world, tmp_path,
+                                                            capfd):
+  import threading
+  from svlr_tf import world
+  from svlr_tf.runtime import workdir
+  out = str(tmp_path / "world-tiny")
+  proc = subprocess.Popen([sys.executable, "-c", _WORLD_MAKER, tiny_world, out],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+  result = {}
+  try:
+    assert proc.stdout.readline().strip() == "locked"
+    waiter = threading.Thread(target=lambda: result.update(
+        path=world.ensure_world("tiny", root=out, verbose=False, wait=120)))
+    waiter.start()
+    waiter.join(1.5)
+    assert waiter.is_alive()  # waiting, not refused
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    waiter.join(120)
+    assert not waiter.is_alive()
+  finally:
+    proc.stdin.close()
+    proc.wait(timeout=60)
+  assert result["path"] == out
+  # Reused, not generated again: copytree kept the source's mtimes.
+  assert (os.stat(os.path.join(out, "meta.json")).st_mtime_ns
+          == os.stat(os.path.join(tiny_world, "meta.json")).st_mtime_ns)
+  from svlr_tf.world.build import world_is_current
+  assert world_is_current(out, "tiny")
+  assert not any(e.startswith(".world-tiny.tmp") for e in os.listdir(tmp_path))
+  err = capfd.readouterr().err
+  assert f"world {out} is in use by process {proc.pid}" in err
+  assert "waiting for it (0 s of at most 120 s)" in err
+  assert workdir.WAIT_REPORT_SECONDS == 30.0
 
 
 def test_partial_world_of_a_killed_generation_is_removed(tmp_path):

@@ -4,6 +4,7 @@ import base64
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -73,17 +74,103 @@ def test_tsv_problems_are_one_line_errors(tmp_path):
   (image_id, w, h, boxes, features), = _images(rng, [5], [3], 8)
   bad_count = tmp_path / "a.tsv"
   bad_count.write_text("\t".join(["5", "10", "10", "4", _b64(boxes), _b64(features)]))
-  with pytest.raises(DataError, match=r"a.tsv: row 1: field 'boxes' has 12 float32"):
+  with pytest.raises(DataError, match=r"a.tsv: line 1: field 'boxes' has 12 float32"):
     list(import_features.read_tsv([str(bad_count)]))
   truncated = tmp_path / "b.tsv"
   truncated.write_text("\t".join(["5", "10", "10", "3", _b64(boxes)]))
-  with pytest.raises(DataError, match=r"b.tsv: row 1: 5 tab-separated fields"):
+  with pytest.raises(DataError, match=r"b.tsv: line 1: 5 tab-separated fields"):
     list(import_features.read_tsv([str(truncated)]))
   out = str(tmp_path / "vqa")
   with pytest.raises(DataError, match="3 boxes > --rows_per_image 2"):
     import_features.import_features(import_features.read_tsv(
         [write_tsv(tmp_path / "c.tsv", [(5, 10, 10, boxes, features)])]), out, 2)
   assert not os.path.exists(out) and not os.path.exists(out + ".importing")
+
+
+def _tsv_line(image_id, boxes, features, n=None):
+  n = len(boxes) if n is None else n
+  return "\t".join([str(image_id), "640", "480", str(n), _b64(boxes), _b64(features)])
+
+
+def _cut(line, fraction):
+  return line[:int(len(line) * fraction)]
+
+
+@pytest.mark.parametrize("case, problem", [
+    ("cut at 60%", r"line 3: (field 'features' (holds \d+ bytes|is not base64)|"
+                   r"\d+ feature values do not split)"),
+    ("cut at 99%", r"line 3: (field 'features' (holds \d+ bytes|is not base64)|"
+                   r"\d+ feature values do not split)"),
+    ("cut in the boxes", r"line 3: \d+ tab-separated fields, expected 6"),
+    ("bad base64", r"line 3: field 'features' is not base64"),
+    ("wrong box count", r"line 3: field 'boxes' has 12 float32 values"),
+    ("NaN", r"line 3: field 'features' holds 1 NaN or infinite values"),
+    ("inf", r"line 3: field 'features' holds 2 NaN or infinite values"),
+    ("beyond float16", r"line 3: features beyond float16's range"),
+    ("duplicate id", r"line 3: image 7 again \(first at line 1\)"),
+])
+def test_a_malformed_tsv_line_names_file_and_line_and_writes_nothing(
+    tmp_path, case, problem):
+  rng = np.random.default_rng(3)
+  images = _images(rng, [7, 8, 9], [3, 3, 3], 16)
+  lines = [_tsv_line(i, b, f) for i, _, _, b, f in images]
+  _, _, _, boxes, features = images[2]
+  if case.startswith("cut at"):
+    lines[2] = _cut(lines[2], float(case.split()[-1][:-1]) / 100)
+  elif case == "cut in the boxes":
+    parts = lines[2].split("\t")
+    lines[2] = "\t".join(parts[:4] + [parts[4][:len(parts[4]) // 2]])
+  elif case == "bad base64":
+    parts = lines[2].split("\t")
+    parts[5] = parts[5][:10] + "!*" + parts[5][12:]
+    lines[2] = "\t".join(parts)
+  elif case == "wrong box count":
+    lines[2] = _tsv_line(9, boxes, features, n=4)
+  elif case == "NaN":
+    features = features.copy()
+    features[1, 2] = np.nan
+    lines[2] = _tsv_line(9, boxes, features)
+  elif case == "inf":
+    features = features.copy()
+    features[0, 0], features[2, 5] = np.inf, -np.inf
+    lines[2] = _tsv_line(9, boxes, features)
+  elif case == "beyond float16":
+    features = features.copy()
+    features[0, 0] = 1e6
+    lines[2] = _tsv_line(9, boxes, features)
+  elif case == "duplicate id":
+    lines[2] = _tsv_line(7, boxes, features)
+  path = tmp_path / "trainval.tsv"
+  path.write_text("\n".join(lines) + ("\n" if not case.startswith("cut") else ""))
+  out = tmp_path / "data" / "features" / "vqa"
+  out.parent.mkdir(parents=True)
+  paths = [str(path)]
+  with pytest.raises(DataError) as err:
+    import_features.import_features(
+        import_features.read_tsv(paths), str(out),
+        import_features.tsv_max_boxes(paths) or None,
+        boxes_out=import_features.default_boxes_out(str(out)))
+  assert re.fullmatch(re.escape(str(path)) + ": " + problem + ".*", str(err.value)), \
+      str(err.value)
+  assert os.listdir(out.parent) == []          # no store, no .importing
+  assert not (tmp_path / "data" / "boxes").exists()
+
+
+def test_a_cut_tsv_is_one_line_from_the_command_line(tmp_path):
+  rng = np.random.default_rng(4)
+  images = _images(rng, [7, 8], [3, 3], 16)
+  text = "\n".join(_tsv_line(i, b, f) for i, _, _, b, f in images)
+  path = tmp_path / "trainval.tsv"
+  path.write_text(text[:len(text) - 7])  # the last line cut
+  out = tmp_path / "features" / "vqa"
+  proc = subprocess.run(
+      [sys.executable, "-m", "tools.import_features", "--tsv", str(path),
+       "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300,
+      env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 1 and f"{path}: line 2: " in errors[0], proc.stderr[-2000:]
+  assert not out.exists() and not (tmp_path / "features" / "vqa.importing").exists()
 
 
 def test_hdf5_fixed_layout_with_imgid2idx_pickle(tmp_path):

@@ -4,6 +4,7 @@ import collections
 import filecmp
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -171,3 +172,22 @@ def test_ensure_world_reuses_and_regenerates(tmp_path):
   assert [n for n in os.listdir(tmp_path) if n.startswith(".")] == [".w.lock"]
   with pytest.raises(FileExistsError):
     generate("tiny", d, verbose=False)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o027, 0o750)])
+def test_the_world_directory_gets_the_umasks_permissions(tmp_path, monkeypatch,
+                                                         umask, mode):
+  from svlr_tf.world import build
+
+  def fake_write(world, directory, verbose, pictures=True):
+    with open(os.path.join(directory, "meta.json"), "w") as f:
+      f.write("{}")
+
+  monkeypatch.setattr(build, "simulate_world", lambda cfg, seed, verbose: None)
+  monkeypatch.setattr(build, "write_world", fake_write)
+  old = os.umask(umask)
+  try:
+    out = build.generate("tiny", tmp_path / "w", verbose=False)
+  finally:
+    os.umask(old)
+  assert stat.S_IMODE(os.stat(out).st_mode) == mode

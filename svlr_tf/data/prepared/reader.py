@@ -23,7 +23,7 @@ from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
                                           feature_store_path)
 from svlr_tf.data.prepared.splits import RecognitionSplit, VQASplit
 from svlr_tf.runtime.errors import DataError
-from svlr_tf.runtime.files import read_json
+from svlr_tf.runtime.files import read_json, require_file
 
 
 class PreparedData:
@@ -105,8 +105,7 @@ class PreparedData:
 
   def _load_word_vectors(self) -> np.ndarray:
     path = self.path("word_vectors.npy")
-    if not os.path.exists(path):
-      raise DataError(path, "missing file")
+    require_file(path)
     try:
       vectors = np.load(path, allow_pickle=False)
     except Exception as e:
@@ -180,8 +179,7 @@ class PreparedData:
     """Loads recognition/<split>.jsonl into a :class:`RecognitionSplit`."""
     check_split(split)
     path = self.path("recognition", f"{split}.jsonl")
-    if not os.path.exists(path):
-      raise DataError(path, "missing file")
+    require_file(path)
     cache_path, key = cache.cache_path(self.data_dir, path, {"kind": "recognition"})
     arrays = cache.load(cache_path, key) if self.cache else None
     if arrays is not None:
@@ -242,8 +240,7 @@ class PreparedData:
     """
     check_split(split)
     path = self.path("vqa", f"{split}.jsonl")
-    if not os.path.exists(path):
-      raise DataError(path, "missing file")
+    require_file(path)
     params = {"kind": "vqa", "lq": max_question_words, "la": max_answer_words,
               "c": num_choices}
     cache_path, key = cache.cache_path(self.data_dir, path, params)

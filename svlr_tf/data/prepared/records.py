@@ -6,13 +6,12 @@ import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from svlr_tf.runtime.errors import DataError
-from svlr_tf.runtime.files import iter_jsonl
+from svlr_tf.runtime.files import iter_jsonl, require_file
 
 
 def iter_records(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
   """(line number, record) of each non-blank line; DataError on bad JSON."""
-  if not os.path.exists(path):
-    raise DataError(path, "missing file")
+  require_file(path)
   for lineno, rec in iter_jsonl(path):
     if not isinstance(rec, dict):
       raise DataError(path, f"line {lineno}: expected a JSON object")
@@ -20,8 +19,7 @@ def iter_records(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
 
 
 def count_records(path: str) -> int:
-  if not os.path.exists(path):
-    raise DataError(path, "missing file")
+  require_file(path)
   with open(path, "rb") as f:
     return sum(1 for line in f if line.strip())
 
