@@ -34,6 +34,8 @@ from svlr_tf.data.boxes import boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
 from svlr_tf.errors import DataError
 from svlr_tf.files import read_json
+from svlr_tf.inference.checks import (check_choices, check_question, check_words,
+                                      window_notes)
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
                                        Regions)
 from svlr_tf.inference.vocabulary import OpenVocabulary
@@ -228,7 +230,16 @@ class Predictor:
 
   def answer(self, image: ImageLike, question: str,
              choices: Optional[Sequence[str]] = None) -> Answer:
-    """Ranks ``choices`` (or the training answers of the question's type)."""
+    """Ranks ``choices`` (or the training answers of the question's type).
+
+    A question without words, an empty list of choices, an empty choice and
+    choices that repeat one another are ``ValueError`` (one line); a question
+    or choice longer than the model's word window is cut, and ``Answer.notes``
+    says what was dropped.
+    """
+    question = check_question(question)
+    if choices is not None:
+      choices = check_choices(choices)
     regions = self.regions(image)
     qtype = self.question_type(question)
     open_ended = choices is None
@@ -237,7 +248,7 @@ class Predictor:
     choices = [str(c) for c in choices]
     if not choices:
       raise ValueError("no choices to rank")
-    batch, used = self._vqa_batch(regions, question, choices)
+    batch, used, notes = self._vqa_batch(regions, question, choices)
     table = self.vocabulary.table()
     if self.config.uses_vqa:
       scores, attention = self.model.vqa_scores(batch, training=False,
@@ -255,7 +266,7 @@ class Predictor:
         answers=[choices[i] for i in order], scores=scores[order],
         attention=attention[order], regions=regions,
         region_words=self.region_words(regions),
-        new_words=self.vocabulary.notes_for(used))
+        new_words=self.vocabulary.notes_for(used), notes=notes)
 
   def _vqa_batch(self, regions: Regions, question: str, choices: Sequence[str]):
     lq, la = self.config.data.max_question_words, self.config.data.max_answer_words
@@ -265,6 +276,7 @@ class Predictor:
     used = set(q.tokens) | set(q.nouns) | set(q.adjectives)
     for a in analyzed:
       used.update(a.tokens + a.nouns + a.adjectives)
+    notes = window_notes(q, analyzed, choices, lq, la)
     return {
         "image_features": regions.features[None],
         "region_mask": regions.mask[None],
@@ -274,7 +286,7 @@ class Predictor:
         "choice_words": np.stack([ids(a.tokens, la) for a in analyzed])[None],
         "choice_nouns": np.stack([ids(a.nouns, la) for a in analyzed])[None],
         "choice_adjectives": np.stack([ids(a.adjectives, la) for a in analyzed])[None],
-    }, used
+    }, used, notes
 
   # ---------------------------------------------------------------- recognize
   def region_words(self, regions: Regions) -> RegionWords:
@@ -296,10 +308,8 @@ class Predictor:
     The Joint Multitask baseline scores its class names only (its recognition
     heads use learned class vectors h_y, not g).
     """
+    words = check_words(words)
     regions = self.regions(image)
-    words = [str(w) for w in words]
-    if not words:
-      raise ValueError("no words to score")
     classes = np.array([w in self.objects or w in self.attributes for w in words])
     model = self.model
     if model.model_config.multitask:
