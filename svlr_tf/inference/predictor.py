@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data.boxes import boxes_paths, load_boxes
+from svlr_tf.data.boxes import ImageBoxes, boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
 from svlr_tf.errors import DataError
 from svlr_tf.files import read_json
@@ -110,6 +110,7 @@ class Predictor:
         self.notes.append(f"questions were tagged with {wanted!r} in training; here "
                           f"{text.pos_backend()!r} ({err})")
     self._stores = {}
+    self._boxes = {}
 
   # ------------------------------------------------------------------ building
   @classmethod
@@ -201,25 +202,42 @@ class Predictor:
                       "(tools.ask builds one from Edge Boxes and the ResNet)")
     return self.picture_regions(path)
 
+  def has_image(self, image_id: int) -> bool:
+    """Whether the prepared data has regions of ``image_id`` (VQA or Genome)."""
+    return self.data is not None and any(
+        int(image_id) in self._store(kind) for kind in ("vqa", "genome"))
+
+  def _store(self, kind: str):
+    if kind not in self._stores:
+      self._stores[kind] = self.data.feature_store(kind)
+    return self._stores[kind]
+
   def _stored(self, image_id: int) -> Regions:
     if self.data is None:
       raise DataError(str(image_id), "this Predictor has no prepared data (a "
                       "bundle): give region features or a picture")
     for kind in ("vqa", "genome"):
-      if kind not in self._stores:
-        self._stores[kind] = self.data.feature_store(kind)
-      store = self._stores[kind]
+      store = self._store(kind)
       if image_id in store:
         features = np.asarray(store.regions(image_id), np.float32)
         regions = Regions(features, np.ones(len(features), bool), image_id=image_id)
-        if boxes_paths(self.data.data_dir, kind):  # where the regions are, if known
-          found = load_boxes(self.data.data_dir, kind, [image_id])[image_id]
+        found = self.boxes(kind).get(image_id)  # where the regions are, if known
+        if found is not None:
           if len(found.boxes) == len(features):
             regions.boxes = np.asarray(found.boxes, np.float32)
             regions.picture = found.file
             regions.image_size = (int(found.width), int(found.height))
         return regions
     raise DataError(self.data.data_dir, f"image {image_id} is in neither feature store")
+
+  def boxes(self, kind: str) -> Dict[int, ImageBoxes]:
+    """{image id: its boxes and picture} of the data's ``kind`` store ("vqa" or
+    "genome"); {} without a boxes file. Read once (every question of an image
+    server would otherwise parse the whole file again)."""
+    if kind not in self._boxes:
+      has = self.data is not None and boxes_paths(self.data.data_dir, kind)
+      self._boxes[kind] = load_boxes(self.data.data_dir, kind) if has else {}
+    return self._boxes[kind]
 
   # -------------------------------------------------------------------- answer
   def question_type(self, question: str) -> Optional[str]:
