@@ -32,15 +32,15 @@ def _train(data, workdir, experiment):
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_data, tmp_path_factory):
+def runs(tiny_data, tiny_joint_svlr_run, tmp_path_factory):
   root = tmp_path_factory.mktemp("runs")
-  return {name: _train(tiny_data, root / name, name)
-          for name in ("joint_svlr", "genome_only")}
+  return {"joint_svlr": tiny_joint_svlr_run,
+          "genome_only": _train(tiny_data, root / "genome_only", "genome_only")}
 
 
 @pytest.fixture(scope="module")
-def predictor(runs):
-  return Predictor.from_workdir(runs["joint_svlr"])
+def predictor(tiny_joint_svlr_run):
+  return Predictor.from_workdir(tiny_joint_svlr_run)
 
 
 def _heldout(data, cfg, index=0):
