@@ -2,7 +2,6 @@
 answers, word scores, every bad request a 4xx and the server still serving), and
 a real headless Chromium that loads the page, asks and sees the answer and picture."""
 
-import json
 import os
 import subprocess
 import sys

@@ -10,6 +10,11 @@ so no port is opened and no package beyond the standard library is needed.
       browser.wait_for("document.querySelector('.thumb') !== null")
       browser.evaluate("document.title")
       png = browser.screenshot()
+
+    python -m tools.serve.browser http://127.0.0.1:8000/ docs/images/serve.png [IMAGE_ID]
+
+writes the README's picture of the page: the image's (default: the first) first
+dataset question asked, the words "dog, puppy, red car" found, the attention shown.
 """
 
 from __future__ import annotations
@@ -190,3 +195,33 @@ class Browser:
 
   def __exit__(self, *exc) -> None:
     self.close()
+
+
+def demo_screenshot(url: str, path: str, image_id: Optional[str] = None,
+                    words: str = "dog, puppy, red car") -> None:
+  """The page with a dataset question asked and words found, as a PNG."""
+  with Browser(width=1280, height=820) as page:
+    page.open(url)
+    page.wait_for("document.querySelector('.thumb.selected') !== null")
+    if image_id:
+      page.type_text("#image-id", str(image_id))
+      page.click("#goto button")
+      page.wait_for(f"document.querySelector('#image-title').textContent"
+                    f".includes('{int(image_id)}')")
+    page.wait_for("document.querySelectorAll('#questions li').length > 0")
+    page.evaluate("document.querySelector('#questions li').click()")
+    page.wait_for("document.querySelector('#ranked') !== null")
+    page.type_text("#words", words)
+    page.click("#words-form button")
+    page.wait_for("document.querySelector('#words-result table') !== null")
+    page.evaluate("document.querySelector('#ranked tr.answer').click()")
+    page.wait_for("document.querySelector('#picture').complete")
+    page.screenshot(path)
+
+
+if __name__ == "__main__":
+  import sys  # pylint: disable=import-outside-toplevel
+  if len(sys.argv) not in (3, 4):
+    sys.exit("usage: python -m tools.serve.browser URL OUT.png [IMAGE_ID]")
+  demo_screenshot(*sys.argv[1:])
+  print(f"wrote {sys.argv[2]}")
