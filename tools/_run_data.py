@@ -20,8 +20,8 @@ import os
 from typing import Dict, List, Optional
 
 from svlr_tf.data.prepared.layout import UNANNOTATED_VQA_SPLITS, VQA_SPLITS
-from svlr_tf.errors import DataError
-from svlr_tf.files import iter_jsonl, read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import iter_jsonl, read_json
 
 # ``svlr_tf.inference.bundle.FORMAT`` (that module imports TensorFlow; a test
 # keeps the two equal).

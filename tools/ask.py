@@ -37,8 +37,8 @@ from typing import List, Optional
 import numpy as np
 from absl import flags
 
-from svlr_tf.errors import DataError
-from svlr_tf.entry_points import quiet_tensorflow
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.entry_points import quiet_tensorflow
 from tools import _run_data
 from tools._common import run_main
 
@@ -83,7 +83,7 @@ def load_predictor(path: str, data_dir: Optional[str] = None,
   import os  # pylint: disable=import-outside-toplevel
   from svlr_tf.inference import Predictor  # pylint: disable=import-outside-toplevel
   from svlr_tf.inference.bundle import FORMAT  # pylint: disable=import-outside-toplevel
-  from svlr_tf.files import read_json  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.files import read_json  # pylint: disable=import-outside-toplevel
   meta = os.path.join(path, "meta.json")
   if os.path.isfile(meta) and read_json(meta).get("format") == FORMAT:
     return Predictor.load(path, word_vectors=word_vectors, picture_regions=picture,
@@ -288,7 +288,7 @@ def read_questions_file(path: str, source, default_image: Optional[str] = None) 
   """The questions of a JSON-lines file, each checked before the model loads:
   ``{"image": id or picture (default --image), "question": "...", "choices":
   [...] (optional), "words": [...] (optional), "out": "x.png" (optional)}``."""
-  from svlr_tf.files import iter_jsonl  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.files import iter_jsonl  # pylint: disable=import-outside-toplevel
   asks = []
   for lineno, record in iter_jsonl(path):
     where = f"{path} line {lineno}"

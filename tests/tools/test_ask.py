@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import _run_data, ask
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -27,8 +27,8 @@ import time
 
 from absl import flags
 
-from svlr_tf.errors import DataError
-from svlr_tf.entry_points import quiet_tensorflow
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.entry_points import quiet_tensorflow
 from tools import _run_data
 from tools._common import run_main
 
