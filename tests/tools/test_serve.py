@@ -249,3 +249,14 @@ def test_a_browser_loads_the_page_asks_and_sees_the_answer_and_the_picture(
   finally:
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def test_a_wrong_workdir_stops_the_server_with_one_line_before_tensorflow(tmp_path):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+  proc = subprocess.run([sys.executable, "-m", "tools.serve", "--workdir",
+                         str(tmp_path / "nope"), "--port", "0"], cwd=str(tmp_path),
+                        env=env, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1 and "Traceback" not in proc.stderr
+  assert proc.stderr.strip().splitlines()[-1] == (
+      f"error: {tmp_path / 'nope'}: no such directory (give a run's work directory "
+      "or a bundle of tools.export)")
