@@ -11,10 +11,14 @@ so no port is opened and no package beyond the standard library is needed.
       browser.evaluate("document.title")
       png = browser.screenshot()
 
-    python -m tools.serve.browser http://127.0.0.1:8000/ docs/images/serve.png [IMAGE_ID]
+    python -m tools.serve.browser http://127.0.0.1:8000/ docs/images/serve.png \
+        [IMAGE_ID [QUESTION_NUMBER [WORDS]]]
 
-writes the README's picture of the page: the image's (default: the first) first
-dataset question asked, the words "dog, puppy, red car" found, the attention shown.
+writes the README's picture of the page: the image's (default: the first) dataset
+question (default: its first) asked, the words (default "dog, puppy, red car")
+found, the attention of the best answer shown. The README's: image 1004520,
+question 2, "apple, pear, fruit, white" on the seed-0 Joint SVLR run of the
+default world.
 """
 
 from __future__ import annotations
@@ -198,8 +202,9 @@ class Browser:
 
 
 def demo_screenshot(url: str, path: str, image_id: Optional[str] = None,
-                    words: str = "dog, puppy, red car") -> None:
-  """The page with a dataset question asked and words found, as a PNG."""
+                    question: str = "1", words: str = "dog, puppy, red car") -> None:
+  """The page with the image's dataset question number ``question`` asked and
+  ``words`` found, as a PNG."""
   with Browser(width=1280, height=820) as page:
     page.open(url)
     page.wait_for("document.querySelector('.thumb.selected') !== null")
@@ -209,7 +214,7 @@ def demo_screenshot(url: str, path: str, image_id: Optional[str] = None,
       page.wait_for(f"document.querySelector('#image-title').textContent"
                     f".includes('{int(image_id)}')")
     page.wait_for("document.querySelectorAll('#questions li').length > 0")
-    page.evaluate("document.querySelector('#questions li').click()")
+    page.evaluate(f"document.querySelectorAll('#questions li')[{int(question) - 1}].click()")
     page.wait_for("document.querySelector('#ranked') !== null")
     page.type_text("#words", words)
     page.click("#words-form button")
@@ -221,7 +226,8 @@ def demo_screenshot(url: str, path: str, image_id: Optional[str] = None,
 
 if __name__ == "__main__":
   import sys  # pylint: disable=import-outside-toplevel
-  if len(sys.argv) not in (3, 4):
-    sys.exit("usage: python -m tools.serve.browser URL OUT.png [IMAGE_ID]")
+  if not 3 <= len(sys.argv) <= 6:
+    sys.exit("usage: python -m tools.serve.browser URL OUT.png [IMAGE_ID [QUESTION_NUMBER "
+             "[WORDS]]]")
   demo_screenshot(*sys.argv[1:])
   print(f"wrote {sys.argv[2]}")
