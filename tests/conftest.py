@@ -32,3 +32,15 @@ def tiny_world(tmp_path_factory):
 def tiny_data(tiny_world):
   from svlr_tf.data.prepared import PreparedData
   return PreparedData(tiny_world)
+
+
+@pytest.fixture(scope="session")
+def tiny_joint_svlr_run(tiny_data, tmp_path_factory):
+  """Work directory of a Joint SVLR run trained 10 steps on the tiny world (shared
+  by the Predictor, tools.ask and tools.serve tests)."""
+  from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.training.trainer import Trainer
+  workdir = tmp_path_factory.mktemp("runs") / "joint_svlr"
+  cfg = config_for_data("tiny", "joint_svlr", tiny_data, seed=0, steps=10)
+  Trainer(cfg, tiny_data, str(workdir), log=lambda s: None).fit()
+  return str(workdir)

@@ -3,6 +3,8 @@ r"""Ask a trained model a question about an image; see where it looked.
     python -m tools.ask --workdir runs/table1/seed0/joint_svlr --image 1000000 \
         --question "What color is the dog?" [--choices brown,white,black] \
         [--words dog,puppy,red] [--out attention.png]
+    python -m tools.ask --workdir RUN --questions questions.jsonl   # many, one load
+    python -m tools.ask --workdir RUN --list_images                 # the valid ids
 
 ``--workdir`` is a run's work directory or a bundle of ``tools.export``.
 ``--image`` is an image id of the run's prepared data, or (real data) a picture
@@ -15,10 +17,20 @@ attention a(R) and their best object and attribute words, the scores of
 ``--words`` (any words, classes or not) on those regions, and every word the
 training vocabulary lacked with how it was handled; ``--out`` writes the
 attention picture (PNG).
+
+``--questions FILE`` asks every line of a JSON-lines file in one process (the
+model loads once): ``{"image": 1000000, "question": "...", "choices": [...],
+"words": [...], "out": "a.png"}``, all but ``question`` optional (``image``
+defaults to ``--image``). ``--list_images`` prints the image ids of the data, per
+split, with their question counts. The --workdir, its data, the image ids and
+the questions are checked before TensorFlow and the model load (a mistake costs
+a second, not a minute); for a web page that keeps the model loaded, see
+``python -m tools.serve``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import List, Optional
 
@@ -27,6 +39,7 @@ from absl import flags
 
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.entry_points import quiet_tensorflow
+from tools import _run_data
 from tools._common import run_main
 
 FLAGS = flags.FLAGS
@@ -85,12 +98,10 @@ def describe(answer, top_answers: int = 5, top_regions: int = 3,
   regions = answer.regions
   source = (f"image {regions.image_id}" if regions.image_id is not None else
             f"picture {regions.picture}" if regions.picture else "regions")
-  kind = (f"open-ended: {len(answer.answers)} training answers of this type"
-          if answer.open_ended else f"{len(answer.answers)} choices")
   lines = [f"question: {answer.question}",
-           f"  type {answer.question_type or '(none of the training types)'}; "
-           f"{kind}; scored by {answer.scorer}",
-           f"{source}: {int(regions.mask.sum())} regions", "answers:"]
+           f"  {type_line(answer)}; scored by {answer.scorer}"]
+  lines += [f"note: {note}" for note in answer.notes]
+  lines += [f"{source}: {int(regions.mask.sum())} regions", "answers:"]
   width = max(len(a) for a in answer.answers[:top_answers])
   for rank, (a, s) in enumerate(zip(answer.answers[:top_answers], answer.scores), 1):
     lines.append(f"  {rank}. {a:<{width}}  {s:8.4f}")
@@ -112,6 +123,18 @@ def describe(answer, top_answers: int = 5, top_regions: int = 3,
   for word, how in new_words.items():
     lines.append(f"new word {word!r}: {how}")
   return lines
+
+
+def type_line(answer) -> str:
+  """Which question type the question starts with and what was ranked."""
+  count = len(answer.answers)
+  if answer.question_type:
+    kind = (f"open-ended: the {count} training answers of this type"
+            if answer.open_ended else f"{count} choices")
+    return f"question type {answer.question_type!r}; {kind}"
+  kind = (f"open-ended: the {count} most frequent training answers of all types"
+          if answer.open_ended else f"{count} choices")
+  return f"no training question type starts it; {kind}"
 
 
 def attention_figure(answer, picture: Optional[np.ndarray] = None, top_answers: int = 5):
@@ -150,27 +173,150 @@ def attention_figure(answer, picture: Optional[np.ndarray] = None, top_answers: 
 
 def main(argv):
   del argv
+  source = check_flags()  # a wrong --workdir, --image or --questions: before TensorFlow
+  if FLAGS.list_images:
+    if source.data_dir is None:
+      raise DataError(source.workdir, "a bundle has no data of its own: give the "
+                      "prepared data with --data_dir")
+    print("\n".join(_run_data.list_images(source.data_dir)))
+    return
+  asks = (read_questions_file(FLAGS.questions, source, FLAGS.image) if FLAGS.questions else
+          [Ask(FLAGS.image, FLAGS.question, FLAGS.choices or None, FLAGS.words,
+               FLAGS.out, "")])
   quiet_tensorflow()
   picture = None
-  if FLAGS.image and not FLAGS.image.strip().isdigit():
+  if any(not str(a.image).strip().isdigit() for a in asks):
     picture = picture_regions(FLAGS.max_boxes, FLAGS.edge_model, FLAGS.backbone,
                               FLAGS.weights)
-  predictor = load_predictor(FLAGS.workdir, FLAGS.data_dir, FLAGS.word_vectors, picture)
+  predictor = load_predictor(source.workdir, source.data_dir, FLAGS.word_vectors,
+                             picture)
   for note in predictor.notes:
     print(f"note: {note}")
-  try:  # a question or choices the model cannot score: one line, not a traceback
-    answer = predictor.answer(FLAGS.image, FLAGS.question, FLAGS.choices or None)
+  failed = []
+  for i, one in enumerate(asks):
+    if len(asks) > 1:
+      print(("\n" if i else "") + f"== {one.where}")
+    try:
+      ask_one(predictor, one, FLAGS.top_answers, FLAGS.top_regions)
+    except DataError as e:  # a question the model cannot score: one line
+      if len(asks) == 1:
+        raise
+      failed.append(one.where)
+      sys.stdout.flush()
+      print(f"error: {e}", file=sys.stderr, flush=True)
+  if failed:
+    raise DataError(FLAGS.questions, f"{len(failed)} of {len(asks)} questions not "
+                    f"answered ({', '.join(failed[:5])}{', ...' if len(failed) > 5 else ''})")
+
+
+@dataclasses.dataclass
+class Ask:
+  """One question to ask: image id or picture, question, choices (None:
+  open-ended), words to score, PNG to write; ``where`` names its line."""
+
+  image: str
+  question: str
+  choices: Optional[List[str]]
+  words: List[str]
+  out: Optional[str]
+  where: str
+
+
+def ask_one(predictor, one: Ask, top_answers: int = 5, top_regions: int = 3) -> None:
+  """Answers one question and prints it (and writes its picture); a question,
+  choices or words the model cannot score are a one-line DataError naming the
+  flag (or the line of --questions)."""
+  try:
+    answer = predictor.answer(one.image, one.question, one.choices)
   except ValueError as e:
-    if isinstance(e, DataError):
-      raise
-    raise DataError(f"--question {FLAGS.question!r}", str(e)) from None
-  recognition = (predictor.recognize(answer.regions, FLAGS.words)
-                 if FLAGS.words else None)
-  print("\n".join(describe(answer, FLAGS.top_answers, FLAGS.top_regions, recognition)))
-  if FLAGS.out:
+    raise _one_line(e, one, "question") from None
+  try:
+    recognition = (predictor.recognize(answer.regions, one.words) if one.words
+                   else None)
+  except ValueError as e:
+    raise _one_line(e, one, "words") from None
+  print("\n".join(describe(answer, top_answers, top_regions, recognition)))
+  if one.out:
     from svlr_tf.viz import draw  # pylint: disable=import-outside-toplevel
-    draw.save_png(attention_figure(answer, top_answers=FLAGS.top_answers), FLAGS.out)
-    print(f"wrote {FLAGS.out}")
+    draw.save_png(attention_figure(answer, top_answers=top_answers), one.out)
+    print(f"wrote {one.out}")
+
+
+def _one_line(err: ValueError, one: Ask, what: str) -> DataError:
+  """A ValueError of the Predictor as the one-line error of the flag (or the
+  line of --questions) it came from."""
+  if isinstance(err, DataError):
+    return err
+  if one.where:
+    return DataError(one.where, f"{what}: {err}")
+  return DataError(None, f"--{what}: {err}")
+
+
+def check_flags() -> "_run_data.Source":
+  """The flags checked against the files before TensorFlow and the model load:
+  the --workdir (a run or a bundle), its data, the image id, the question."""
+  source = _run_data.find_source(FLAGS.workdir, FLAGS.data_dir)
+  if FLAGS.list_images:
+    return source
+  if FLAGS.questions:
+    if FLAGS.question or FLAGS.out:
+      raise DataError(None, "--questions FILE asks the questions of the file: give "
+                      "--question and --out there (fields question, out)")
+    return source
+  if FLAGS.image is None or FLAGS.question is None:
+    raise DataError(None, "give --image and --question (or --questions FILE, or "
+                    "--list_images)")
+  _check_texts(FLAGS.question, FLAGS.choices or None, FLAGS.words, "")
+  _run_data.check_image(source, FLAGS.image)
+  return source
+
+
+def _check_texts(question, choices, words, where: str) -> None:
+  from svlr_tf.inference import checks  # pylint: disable=import-outside-toplevel
+  for what, check, value in (("question", checks.check_question, question),
+                             ("choices", checks.check_choices, choices),
+                             ("words", checks.check_words, words)):
+    if value is None or (what == "words" and not value):
+      continue
+    try:
+      check(value)
+    except ValueError as e:
+      raise DataError(where or None, f"{'' if where else '--'}{what}: {e}") from None
+
+
+def read_questions_file(path: str, source, default_image: Optional[str] = None) -> List[Ask]:
+  """The questions of a JSON-lines file, each checked before the model loads:
+  ``{"image": id or picture (default --image), "question": "...", "choices":
+  [...] (optional), "words": [...] (optional), "out": "x.png" (optional)}``."""
+  from svlr_tf.runtime.files import iter_jsonl  # pylint: disable=import-outside-toplevel
+  asks = []
+  for lineno, record in iter_jsonl(path):
+    where = f"{path} line {lineno}"
+    if not isinstance(record, dict):
+      raise DataError(path, f"line {lineno}: expected a JSON object with a question")
+    unknown = sorted(set(record) - {"image", "question", "choices", "words", "out"})
+    if unknown:
+      raise DataError(path, f"line {lineno}: unknown field(s) {unknown} (fields: "
+                      "image, question, choices, words, out)")
+    image = record.get("image", default_image)
+    if image is None or "question" not in record:
+      raise DataError(path, f"line {lineno}: needs "
+                      f"{'an image (or --image)' if image is None else 'a question'}")
+    for field in ("choices", "words"):
+      if field in record and not isinstance(record[field], list):
+        raise DataError(path, f"line {lineno}: {field} must be a list of strings")
+    _check_texts(record["question"], record.get("choices"), record.get("words", []),
+                 where)
+    try:
+      _run_data.check_image(source, str(image))
+    except DataError as e:
+      raise DataError(path, f"line {lineno}: {e}") from None
+    asks.append(Ask(str(image), str(record["question"]), record.get("choices"),
+                    [str(w) for w in record.get("words", [])], record.get("out"),
+                    where))
+  if not asks:
+    raise DataError(path, "no questions in the file")
+  return asks
 
 
 def define_flags() -> None:
@@ -197,7 +343,13 @@ def define_flags() -> None:
   flags.DEFINE_enum("backbone", "resnet50", ["resnet50", "resnet152"],
                     "The CNN of the run's data (as tools.extract_features).")
   flags.DEFINE_string("weights", "imagenet", "keras.applications weights.")
-  flags.mark_flags_as_required(["workdir", "image", "question"])
+  flags.DEFINE_string("questions", None, "A JSON-lines file of questions to ask in "
+                      "one process: {\"image\": ID, \"question\": \"...\", "
+                      "\"choices\": [...], \"words\": [...], \"out\": \"x.png\"} "
+                      "(all but question optional; image defaults to --image).")
+  flags.DEFINE_bool("list_images", False, "List the image ids of the run's data, "
+                    "per split, with their question counts, and stop.")
+  flags.mark_flags_as_required(["workdir"])
 
 
 if __name__ == "__main__":

@@ -30,10 +30,12 @@ import tensorflow as tf
 
 from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.data.boxes import boxes_paths, load_boxes
+from svlr_tf.data.boxes import ImageBoxes, boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import read_json, require_file
+from svlr_tf.inference.checks import (check_choices, check_question, check_words,
+                                      window_notes)
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
                                        Regions)
 from svlr_tf.inference.vocabulary import OpenVocabulary
@@ -107,6 +109,7 @@ class Predictor:
         self.notes.append(f"questions were tagged with {wanted!r} in training; here "
                           f"{text.pos_backend()!r} ({err})")
     self._stores = {}
+    self._boxes = {}
 
   # ------------------------------------------------------------------ building
   @classmethod
@@ -203,25 +206,42 @@ class Predictor:
                       "(tools.ask builds one from Edge Boxes and the ResNet)")
     return self.picture_regions(path)
 
+  def has_image(self, image_id: int) -> bool:
+    """Whether the prepared data has regions of ``image_id`` (VQA or Genome)."""
+    return self.data is not None and any(
+        int(image_id) in self._store(kind) for kind in ("vqa", "genome"))
+
+  def _store(self, kind: str):
+    if kind not in self._stores:
+      self._stores[kind] = self.data.feature_store(kind)
+    return self._stores[kind]
+
   def _stored(self, image_id: int) -> Regions:
     if self.data is None:
       raise DataError(str(image_id), "this Predictor has no prepared data (a "
                       "bundle): give region features or a picture")
     for kind in ("vqa", "genome"):
-      if kind not in self._stores:
-        self._stores[kind] = self.data.feature_store(kind)
-      store = self._stores[kind]
+      store = self._store(kind)
       if image_id in store:
         features = np.asarray(store.regions(image_id), np.float32)
         regions = Regions(features, np.ones(len(features), bool), image_id=image_id)
-        if boxes_paths(self.data.data_dir, kind):  # where the regions are, if known
-          found = load_boxes(self.data.data_dir, kind, [image_id])[image_id]
+        found = self.boxes(kind).get(image_id)  # where the regions are, if known
+        if found is not None:
           if len(found.boxes) == len(features):
             regions.boxes = np.asarray(found.boxes, np.float32)
             regions.picture = found.file
             regions.image_size = (int(found.width), int(found.height))
         return regions
     raise DataError(self.data.data_dir, f"image {image_id} is in neither feature store")
+
+  def boxes(self, kind: str) -> Dict[int, ImageBoxes]:
+    """{image id: its boxes and picture} of the data's ``kind`` store ("vqa" or
+    "genome"); {} without a boxes file. Read once (every question of an image
+    server would otherwise parse the whole file again)."""
+    if kind not in self._boxes:
+      has = self.data is not None and boxes_paths(self.data.data_dir, kind)
+      self._boxes[kind] = load_boxes(self.data.data_dir, kind) if has else {}
+    return self._boxes[kind]
 
   # -------------------------------------------------------------------- answer
   def question_type(self, question: str) -> Optional[str]:
@@ -232,7 +252,16 @@ class Predictor:
 
   def answer(self, image: ImageLike, question: str,
              choices: Optional[Sequence[str]] = None) -> Answer:
-    """Ranks ``choices`` (or the training answers of the question's type)."""
+    """Ranks ``choices`` (or the training answers of the question's type).
+
+    A question without words, an empty list of choices, an empty choice and
+    choices that repeat one another are ``ValueError`` (one line); a question
+    or choice longer than the model's word window is cut, and ``Answer.notes``
+    says what was dropped.
+    """
+    question = check_question(question)
+    if choices is not None:
+      choices = check_choices(choices)
     regions = self.regions(image)
     qtype = self.question_type(question)
     open_ended = choices is None
@@ -241,7 +270,7 @@ class Predictor:
     choices = [str(c) for c in choices]
     if not choices:
       raise ValueError("no choices to rank")
-    batch, used = self._vqa_batch(regions, question, choices)
+    batch, used, notes = self._vqa_batch(regions, question, choices)
     table = self.vocabulary.table()
     if self.config.uses_vqa:
       scores, attention = self.model.vqa_scores(batch, training=False,
@@ -259,7 +288,7 @@ class Predictor:
         answers=[choices[i] for i in order], scores=scores[order],
         attention=attention[order], regions=regions,
         region_words=self.region_words(regions),
-        new_words=self.vocabulary.notes_for(used))
+        new_words=self.vocabulary.notes_for(used), notes=notes)
 
   def _vqa_batch(self, regions: Regions, question: str, choices: Sequence[str]):
     lq, la = self.config.data.max_question_words, self.config.data.max_answer_words
@@ -271,6 +300,8 @@ class Predictor:
     for key in ("choice_words", "choice_nouns", "choice_adjectives"):
       for words in fields[key]:
         used.update(words)
+    notes = window_notes(text.analyze_question(question),
+                         [text.analyze_answer(c) for c in choices], choices, lq, la)
     return {
         "image_features": regions.features[None],
         "region_mask": regions.mask[None],
@@ -279,7 +310,7 @@ class Predictor:
         "question_adjectives": ids(fields["question_adjectives"], lq)[None],
         **{key: np.stack([ids(words, la) for words in fields[key]])[None]
            for key in ("choice_words", "choice_nouns", "choice_adjectives")},
-    }, used
+    }, used, notes
 
   # ---------------------------------------------------------------- recognize
   def region_words(self, regions: Regions) -> RegionWords:
@@ -301,10 +332,8 @@ class Predictor:
     The Joint Multitask baseline scores its class names only (its recognition
     heads use learned class vectors h_y, not g).
     """
+    words = check_words(words)
     regions = self.regions(image)
-    words = [str(w) for w in words]
-    if not words:
-      raise ValueError("no words to score")
     classes = np.array([w in self.objects or w in self.attributes for w in words])
     model = self.model
     if model.model_config.multitask:

@@ -67,6 +67,8 @@ class Answer:
     region_words: best object / attribute class per region.
     new_words: {word: how its vector was made} for words the training
       vocabulary lacks.
+    notes: what the model did not read (a question or choice longer than its
+      word window is cut), one line each.
   """
 
   question: str
@@ -79,6 +81,7 @@ class Answer:
   regions: Regions
   region_words: RegionWords
   new_words: Dict[str, str]
+  notes: List[str] = dataclasses.field(default_factory=list)
 
   @property
   def best(self) -> str:

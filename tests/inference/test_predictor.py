@@ -32,15 +32,15 @@ def _train(data, workdir, experiment):
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_data, tmp_path_factory):
+def runs(tiny_data, tiny_joint_svlr_run, tmp_path_factory):
   root = tmp_path_factory.mktemp("runs")
-  return {name: _train(tiny_data, root / name, name)
-          for name in ("joint_svlr", "genome_only")}
+  return {"joint_svlr": tiny_joint_svlr_run,
+          "genome_only": _train(tiny_data, root / "genome_only", "genome_only")}
 
 
 @pytest.fixture(scope="module")
-def predictor(runs):
-  return Predictor.from_workdir(runs["joint_svlr"])
+def predictor(tiny_joint_svlr_run):
+  return Predictor.from_workdir(tiny_joint_svlr_run)
 
 
 def _heldout(data, cfg, index=0):
@@ -211,3 +211,36 @@ def test_tools_ask_answers_a_world_question_and_writes_a_png(runs, tiny_data, tm
               "--question", "What?"], cwd=str(tmp_path))
   assert bad.returncode == 1
   assert bad.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_empty_questions_and_choices_are_one_line_errors(predictor, tiny_data):
+  image = int(tiny_data.feature_store("vqa").image_ids[0])
+  cases = [("", None, "the question is empty"), ("  \t\n", None, "the question is empty"),
+           ("?!", None, "has no words"),
+           ("What color?", [], "no choices to rank"),
+           ("What color?", ["", "", ""], "choice 1 of 3 is empty"),
+           ("What color?", ["red", " "], "choice 2 of 2 is empty"),
+           ("What color?", ["red", "blue", "Red "], "choices 1 and 3 are the same answer"),
+           ("What color?", "red", "a list of answers")]
+  for question, choices, expected in cases:
+    with pytest.raises(ValueError, match=expected) as err:
+      predictor.answer(image, question, choices)
+    assert "\n" not in str(err.value)
+  for words in ([], [""], ["dog", " "]):
+    with pytest.raises(ValueError, match="no words|has no letters"):
+      predictor.recognize(image, words)
+
+
+def test_a_question_longer_than_the_word_window_says_it_was_cut(predictor, tiny_data):
+  image = int(tiny_data.feature_store("vqa").image_ids[0])
+  lq = predictor.config.data.max_question_words
+  short = predictor.answer(image, "What color is the dog?")
+  assert short.notes == []
+  extra = " ".join(f"very{i}" for i in range(lq + 3))
+  long = predictor.answer(image, f"What color is the dog sitting {extra} here?")
+  assert len(long.notes) == 1
+  assert "cut to the model's word window" in long.notes[0]
+  assert "very" in long.notes[0].split("not read:")[1]
+  la = predictor.config.data.max_answer_words
+  cut = predictor.answer(image, "What is it?", ["red", " ".join(["red dog"] * la)])
+  assert any("1 choice(s) cut" in note for note in cut.notes)

@@ -1,0 +1,1 @@
+"""``python -m tools.serve``: the demo page (see ``tools/serve/__main__.py``)."""
