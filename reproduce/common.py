@@ -32,8 +32,8 @@ from typing import Any, Dict, Optional, Sequence
 from absl import flags
 
 from svlr_tf import config as config_lib
-from svlr_tf.entry_points import fail
-from svlr_tf.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
+from reproduce import console
+from svlr_tf.entry_points import fail, run_main
 from svlr_tf.errors import DataError
 
 FLAGS = flags.FLAGS
@@ -55,7 +55,18 @@ def _overridable():
       yield section, field.name, getattr(cls(), field.name)
 
 
+def run(main) -> None:
+  """Every module's ``common.run(main)``: ``run_main`` (one-line errors), then a
+  last line saying what to look at next (TensorBoard, the report)."""
+  def main_then_next(argv):
+    status = main(argv)
+    print(console.next_steps(FLAGS.workdir), flush=True)
+    return status
+  run_main(main_then_next)
+
+
 def define_common_flags(default_workdir: str) -> None:
+  console.order_help()
   flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
                     "Model dimensions, batch sizes and training budget; with no "
                     "--data_dir also the size of the embedded (simulated) dataset.")
@@ -250,6 +261,9 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
   return [r for r in rows if r.dirname in names or r.experiment in names]
 
 
+_RUN_LOG = console.ModuleLog()  # the runs' input mode said once per module
+
+
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
              select: bool = True, last: bool = True):
   """``svlr_tf.grid.run_grid`` over the rows selected by --experiments (all of
@@ -264,7 +278,7 @@ def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
                   range(FLAGS.seeds), data=setup.data,
                   workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
                   overrides=overrides(), strategy=setup.strategy,
-                  log=lambda line: print(line, flush=True),
+                  log=_RUN_LOG,
                   retrain_stale=FLAGS.retrain_stale)
   except ValueError as e:  # e.g. an override the cadence rule refuses
     if isinstance(e, DataError):
