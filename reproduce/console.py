@@ -83,6 +83,5 @@ def next_steps(workdir: str) -> str:
   runs_root = os.path.dirname(os.path.normpath(workdir)) or "."
   report = "python -m reproduce.report" + (
       "" if os.path.normpath(runs_root) == "runs" else f" --runs_root {runs_root}")
-  return (f"next: tensorboard --logdir {workdir} (curves, attention pictures); "
-          f"{report}, then open {os.path.join(runs_root, 'report', 'index.html')} "
-          "(every result on one page)")
+  return (f"next: tensorboard --logdir {workdir}; {report}, then open "
+          f"{os.path.join(runs_root, 'report', 'index.html')}")

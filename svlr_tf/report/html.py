@@ -44,6 +44,7 @@ pre code { padding: 0; background: none; }
 .table-wrap { overflow-x: auto; margin: 0 0 1.25rem; }
 table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid var(--rule); padding: 0.35rem 0.7rem; vertical-align: top; }
+td:not(:first-child) { white-space: nowrap; }  /* "55.50 ± 0.25" on one line */
 th { background: var(--tint); text-align: left; font-weight: 600; }
 tbody tr:nth-child(even) td { background: #fbfcfd; }
 figure { margin: 1.25rem 0 1.75rem; }
