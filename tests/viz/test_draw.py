@@ -152,3 +152,22 @@ def test_question_figure_and_validation_images(tiny_world, tmp_path):
   assert images.shape[1] > 100 and images.shape[2] > 100
   (tmp_path / "vqa").mkdir()
   assert validation_images(str(tmp_path), "heldout", attention, ["yes"] * 5) is None
+
+
+def test_tensorboard_images_follow_the_same_conventions(tiny_world, monkeypatch):
+  """The trainer's validation/attention images are question figures with the
+  world's legend line (its pictures are the world's drawings) and a colour bar."""
+  from svlr_tf.viz import attention_figure
+  made = []
+  original = attention_figure.question_figure
+
+  def spy(*args, **kwargs):
+    made.append((original(*args, **kwargs), kwargs))
+    return made[-1][0]
+  monkeypatch.setattr(attention_figure, "question_figure", spy)
+  attention = np.random.default_rng(1).dirichlet(np.ones(6), size=2)
+  attention_figure.validation_images(tiny_world, "heldout", attention, ["yes"] * 2)
+  assert len(made) == 2
+  for fig, kwargs in made:
+    assert kwargs["legend"] == attention_figure.WORLD_LEGEND
+    assert fig.axes[-1].images and "one scale" in fig.axes[-1].texts[0].get_text()
