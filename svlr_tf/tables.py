@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from svlr_tf.files import atomic_write_text
+from svlr_tf.runtime.files import atomic_write_text
 
 # Width assumed when the output is not a terminal (a log file, a pipe).
 DEFAULT_WIDTH = 100

@@ -16,8 +16,8 @@ import html
 import os
 import re
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_text
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_text
 
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 

@@ -23,7 +23,7 @@ import shutil
 import time
 from typing import Dict, List, Tuple
 
-from svlr_tf.files import atomic_path, atomic_write_text, read_json
+from svlr_tf.runtime.files import atomic_path, atomic_write_text, read_json
 from svlr_tf.report import events, html
 from svlr_tf.report.sources import SOURCES, Source
 from svlr_tf.viz import results as figures

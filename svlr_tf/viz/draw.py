@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib import patheffects
 
-from svlr_tf.files import atomic_path
+from svlr_tf.runtime.files import atomic_path
 
 # Outline colours and line styles of the top regions, rank 1 first (colour-blind
 # friendly; the style tells the ranks apart without colour).
