@@ -49,7 +49,7 @@ def test_module_log_says_the_input_mode_once_and_short():
 def test_next_steps_name_tensorboard_and_the_report_of_the_runs_root():
   from reproduce.console import next_steps
   line = next_steps("runs/table1")
-  assert line.startswith("next: tensorboard --logdir runs/table1 ")
+  assert line.startswith("next: tensorboard --logdir runs/table1; ")
   assert "python -m reproduce.report, then open runs/report/index.html" in line
   assert "reproduce.report --runs_root /x/r, then open /x/r/report/index.html" in \
       next_steps("/x/r/table1")

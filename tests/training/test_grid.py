@@ -117,7 +117,7 @@ def test_config_overrides_from_the_command_line_reach_config_json(tiny_world, tm
   lines = proc.stdout.splitlines()
   # The input mode said once, without the run's name; what to look at next, last.
   assert [l for l in lines if "input mode" in l] == ["input mode host: train.input_mode=host"]
-  assert lines[-1].startswith(f"next: tensorboard --logdir {tmp_path / 't1'} ")
+  assert lines[-1].startswith(f"next: tensorboard --logdir {tmp_path / 't1'}; ")
   assert f"--runs_root {tmp_path}, then open {tmp_path / 'report' / 'index.html'}" in lines[-1]
   table = json.load(open(tmp_path / "t1" / "table1.json"))
   assert list(table["rows"]) == ["Joint SVLR"] and table["config"]["loss"]["alpha_ans"] == 0.25
