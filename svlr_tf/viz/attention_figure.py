@@ -93,7 +93,8 @@ def question_figure(image: Optional[np.ndarray], boxes, question: str,
   weights = [np.asarray(p.weights, np.float64)[:len(boxes)] for p in panels]
   scale = draw.relevance_scale((width, height), boxes, weights)
   aspect = height / max(width, 1)
-  wrap = int(24 * len(panels) * panel_width / 3.6 + 16)
+  fig_width = panel_width * len(panels)
+  wrap = int(10 * fig_width)                  # characters of 11 pt per line
   head = "\n".join(textwrap.wrap(f"Q: {question}", wrap))
   if true_answer is not None:
     head += f"    A: {true_answer}"
@@ -103,10 +104,12 @@ def question_figure(image: Optional[np.ndarray], boxes, question: str,
     notes.append(legend)
   if caption:
     notes.append(caption)
-  notes = "\n".join(line for n in notes for line in textwrap.wrap(n, wrap + 40))
+  notes = "\n".join(line for n in notes  # 7 pt
+                    for line in textwrap.wrap(n, int(16.5 * fig_width)))
   header = 0.3 + 0.2 * head.count("\n")       # inches above the panels
   title_lines = max(panel_title(p, true_answer).count("\n") for p in panels) + 1
-  bar = 0.55                                  # the colour bar and its ticks
+  label_below = fig_width < 6.0   # the colour bar's label: right of it, or under it
+  bar = 0.55 + (0.3 if label_below else 0.0)  # the colour bar, its ticks and label
   footer = bar + 0.16 * (notes.count("\n") + 1) + 0.1
   panel_height = (panel_width - 0.2) * aspect + 0.17 * title_lines + 0.3  # + legend
   total = panel_height + header + footer
@@ -121,10 +124,9 @@ def question_figure(image: Optional[np.ndarray], boxes, question: str,
     ax.set_anchor("S")  # the picture sits on its legend, the colour bar under it
   fig.suptitle(head, fontsize=11, x=0.01, ha="left", y=1.0 - 0.05 / total, va="top")
   fig.tight_layout(rect=(0.0, footer / total, 1.0, 1.0 - header / total))
-  fig_width = panel_width * len(panels)
-  bar_width = min(2.4, 0.45 * fig_width) / fig_width
-  bar_ax = fig.add_axes((0.02, (footer - 0.28) / total, bar_width, 0.2 / total))
-  draw.attention_scale_bar(bar_ax, scale)
+  bar_width = min(2.4, 0.6 * fig_width) / fig_width
+  bar_ax = fig.add_axes((0.3 / fig_width, (footer - 0.28) / total, bar_width, 0.2 / total))
+  draw.attention_scale_bar(bar_ax, scale, below=label_below)
   fig.text(0.01, 0.03 / total, notes, fontsize=7, color="#444444", va="bottom",
            ha="left", linespacing=1.3)
   return fig

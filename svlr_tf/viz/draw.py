@@ -140,7 +140,8 @@ def attention_panel(ax, image: Optional[np.ndarray], boxes, weights, top_k: int 
   return scale
 
 
-def attention_scale_bar(ax, scale: float, label: Optional[str] = None) -> None:
+def attention_scale_bar(ax, scale: float, label: Optional[str] = None,
+                        below: bool = False) -> None:
   """The colour bar of the veil: how a yellow, a white and a brown pixel show at
   each relevance from 0 to ``scale`` (x axis: summed a(R) over a pixel)."""
   steps = 256
@@ -153,9 +154,12 @@ def attention_scale_bar(ax, scale: float, label: Optional[str] = None) -> None:
   ticks = np.linspace(0.0, scale or 1.0, 5)
   ax.set_xticks(ticks, [f"{t:.2f}" for t in ticks], fontsize=7)
   ax.tick_params(axis="x", length=2, pad=1)
-  ax.text(1.03, 0.5, label or ("a(R) summed over the regions covering a pixel (Eq. 4):\n"
-                               f"full colour at {scale:.2f}, one scale for every panel"),
-          transform=ax.transAxes, fontsize=7, va="center", ha="left")
+  text = label or ("a(R) summed over the regions covering a pixel (Eq. 4):\n"
+                   f"full colour at {scale:.2f}, one scale for every panel")
+  if below:  # a narrow figure: under the ticks
+    ax.text(0.0, -1.5, text, transform=ax.transAxes, fontsize=7, va="top", ha="left")
+  else:
+    ax.text(1.03, 0.5, text, transform=ax.transAxes, fontsize=7, va="center", ha="left")
 
 
 def heat_map(ax, values, row_labels: Sequence[str], col_labels: Sequence[str],
