@@ -103,6 +103,9 @@ def main(argv):
                      "preset": FLAGS.preset}, indent=2)
   print(f"\nreproduce.all: {format_duration(total)} in total; " + ", ".join(
       f"{m} {format_duration(s)}" for m, s in timings.items() if s is not None))
+  if "report" in plan:
+    print(f"next: open {os.path.join(FLAGS.runs_root, 'report', 'index.html')}; "
+          f"tensorboard --logdir {FLAGS.runs_root}", flush=True)
   if failed:
     print(f"failed: {', '.join(failed)}", file=sys.stderr)
     sys.exit(1)

@@ -40,8 +40,10 @@ def define_flags():
 def index_markdown(entries, dataset: str) -> str:
   lines = [f"# What the models look at ({dataset})", "",
            "Each picture: the image with its regions shaded by a model's attention "
-           "a(R) (Eq. 4) for the answer it chose; the three highest regions are "
-           "outlined with their weight. Green: right answer, red: wrong.", ""]
+           "a(R) (Eq. 4) for the answer it chose, veiled toward grey where a(R) is low "
+           "on one scale for all panels (its colour bar under them); the three highest "
+           "regions of a(R) >= 0.05 are outlined and listed with their weight under "
+           "the picture. Green: right answer, red: wrong.", ""]
   for e in entries:
     answers = "; ".join(f"{k}: {v['predicted']}{'' if v['correct'] else ' (wrong)'}"
                         for k, v in e["models"].items())
@@ -59,7 +61,7 @@ def main(argv):
   from svlr_tf.runtime.files import atomic_write_text, iter_jsonl
   from svlr_tf.training.grid import restore_run
   from svlr_tf.viz import draw
-  from svlr_tf.viz.attention_figure import Panel, question_figure
+  from svlr_tf.viz.attention_figure import WORLD_LEGEND, Panel, question_figure
   from svlr_tf.world.picture import load_picture
 
   data_dir = setup.data.data_dir
@@ -89,6 +91,8 @@ def main(argv):
       models[label] = {"predicted": predicted, "correct": correct}
     fig = question_figure(image, entry.boxes, r["question"], r["answer"], panels,
                           image_size=(entry.width, entry.height),
+                          legend=WORLD_LEGEND if image is not None
+                          and setup.data.meta.get("simulated") else "",
                           caption=f"image {r['image_id']}, question {r['question_id']}, "
                                   f"seed {seed}" + ("" if image is not None
                                                     else " (picture not found)"))

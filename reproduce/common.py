@@ -39,8 +39,8 @@ from typing import Any, Dict, Optional, Sequence
 from absl import flags
 
 from svlr_tf import config as config_lib
-from svlr_tf.runtime.entry_points import fail
-from svlr_tf.runtime.entry_points import run_main
+from reproduce import console
+from svlr_tf.runtime.entry_points import fail, run_main
 from svlr_tf.runtime.errors import DataError
 
 FLAGS = flags.FLAGS
@@ -66,6 +66,7 @@ def define_common_flags(default_workdir: Optional[str] = None,
                         default_seeds: int = 3, where: str = "") -> None:
   """The flags of every module; ``default_workdir`` None: the registry's default
   for the preset and data (``where`` describes it in --help)."""
+  console.order_help()
   flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
                     "Model dimensions, batch sizes and training budget; with no "
                     "--data_dir also the size of the embedded (simulated) dataset.")
@@ -268,6 +269,9 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
   return [r for r in rows if r.dirname in names or r.experiment in names]
 
 
+_RUN_LOG = console.ModuleLog()  # the runs' input mode said once per module
+
+
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
              select: bool = True, last: bool = True, seeds: Optional[Sequence] = None):
   """``svlr_tf.training.grid.run_grid`` over the rows selected by --experiments (all of
@@ -282,7 +286,7 @@ def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
                   range(FLAGS.seeds) if seeds is None else seeds, data=setup.data,
                   workdir=workdir or FLAGS.workdir, preset=FLAGS.preset,
                   overrides=overrides(), strategy=setup.strategy,
-                  log=lambda line: print(line, flush=True),
+                  log=_RUN_LOG,
                   retrain_stale=FLAGS.retrain_stale)
   except ValueError as e:  # e.g. an override the cadence rule refuses
     if isinstance(e, DataError):
@@ -378,7 +382,12 @@ def run(main, result=None, define=None) -> None:
     define()
   for flag in FLAGS.get_key_flags_for_module(__name__):  # --help lists them
     FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  run_main(main)
+
+  def main_then_next(argv):  # then a last line: what to look at next
+    status = main(argv)
+    print(console.next_steps(FLAGS.workdir), flush=True)
+    return status
+  run_main(main_then_next)
 
 
 def resolve_workdirs(result) -> None:

@@ -1,4 +1,5 @@
-r"""One page with every result: ``runs/report/index.md`` and its PNG figures.
+r"""One page with every result: ``runs/report/index.html`` (open it in a browser: one
+file, pictures embedded), ``index.md`` and its PNG figures under ``figures/``.
 
     python -m reproduce.report                      # collects runs/*
     python -m reproduce.report --runs_root R --out R/report
@@ -8,7 +9,8 @@ pre-training, the ablation, Fig. 5, Table 2 and the attention pictures, Table 4,
 Table 3): the paper's number beside each of ours, each module's own table, Table 1
 as bars per question type with error bars over seeds, the Fig. 5 heat map, and the
 held-out learning curves of every run from its TensorBoard event files.  A missing
-result is named with the command that makes it.  Trains nothing (seconds).
+result is named with the command that makes it.  The report directory is
+self-contained (copy it anywhere).  Trains nothing (seconds).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def main(argv):
   except DataError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  print(f"wrote {index} ({len(images)} figures)")
+  print(f"wrote {os.path.join(os.path.dirname(index), 'index.html')} and {index} "
+        f"({len(images)} figures)")
 
 
 if __name__ == "__main__":

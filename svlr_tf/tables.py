@@ -6,7 +6,10 @@
 
 Cells are the mean over seeds with the sample standard deviation (ddof = 1),
 both rounded to 2 decimals; with one seed there is no standard deviation (None in
-the JSON, no "±" in the text).
+the JSON, no "±" in the text).  The terminal text fits the terminal's width
+(``terminal_width``): a table shows the columns that fit (the first, the last,
+then the others in order) and says how many the .md file has besides; prose is
+wrapped (``fit_terminal``).
 """
 
 from __future__ import annotations
@@ -15,14 +18,81 @@ import dataclasses
 import json
 import math
 import os
+import re
+import shutil
+import textwrap
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from svlr_tf.runtime.files import atomic_write_text
 
-# Columns shown in the terminal when a table is wider (the .md has them all).
-TERMINAL_COLUMNS = 7
+# Width assumed when the output is not a terminal (a log file, a pipe).
+DEFAULT_WIDTH = 100
+MIN_WIDTH = 40
+
+
+def terminal_width() -> int:
+  """The terminal's columns (``$COLUMNS`` first; DEFAULT_WIDTH when not a terminal)."""
+  return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def aligned(header: Sequence[str], rows: Sequence[Sequence[str]],
+            width: Optional[int] = None) -> List[str]:
+  """An aligned plain-text table (first column left, the others right-aligned),
+  of the leading columns that fit in ``width`` (all when None; the first column
+  always), then a line saying how many were left out."""
+  body = [list(header)] + [list(r) + [""] * (len(header) - len(r)) for r in rows]
+  widths = [max(len(r[i]) for r in body) for i in range(len(header))]
+  keep = len(header)
+  if width is not None:
+    keep, used = 1, widths[0]
+    while keep < len(header) and used + 2 + widths[keep] <= width:
+      used += 2 + widths[keep]
+      keep += 1
+  lines = []
+  for n, cells in enumerate(body):
+    lines.append("  ".join([cells[0].ljust(widths[0])] +
+                           [c.rjust(w) for c, w in zip(cells[1:keep], widths[1:keep])]
+                           ).rstrip())
+    if n == 0:
+      lines.append("  ".join("-" * w for w in widths[:keep]))
+  if keep < len(header):
+    note = (f"({len(header) - keep} more column(s): {', '.join(header[keep:])}; "
+            "see the .md file)")
+    lines += textwrap.wrap(note, width) if width else [note]
+  return lines
+
+
+def _markdown_cells(line: str) -> List[str]:
+  return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def fit_terminal(text: str, width: Optional[int] = None) -> str:
+  """``text`` for a terminal of ``width`` columns (default ``terminal_width()``):
+  each Markdown table becomes an aligned plain-text table of the columns that
+  fit, each longer line is wrapped (keeping its indentation)."""
+  width = width or terminal_width()
+  out, lines, i = [], text.split("\n"), 0
+  while i < len(lines):
+    if lines[i].lstrip().startswith("|"):
+      block = []
+      while i < len(lines) and lines[i].lstrip().startswith("|"):
+        block.append(lines[i])
+        i += 1
+      rows = [_markdown_cells(l) for l in block
+              if not re.fullmatch(r"\|?[\s:|-]*", l.strip())]
+      out += aligned(rows[0], rows[1:], width) if rows else block
+      continue
+    line = lines[i]
+    i += 1
+    if len(line) <= width:
+      out.append(line)
+      continue
+    indent = line[:len(line) - len(line.lstrip())]
+    out += textwrap.wrap(line.strip(), width, initial_indent=indent,
+                         subsequent_indent=indent, break_on_hyphens=False) or [""]
+  return "\n".join(out)
 
 
 def mean_std(values: Sequence[Optional[float]], digits: int = 2,
@@ -66,8 +136,8 @@ class Table:
     columns: column names, in order.
     per_seed: {row: {seed (str): {column: value}}}; a missing value is an
       empty cell (e.g. a question type absent from a split).
-    terminal_columns: the columns the terminal text shows (default: the first
-      ``TERMINAL_COLUMNS - 1`` and the last).
+    terminal_columns: the columns the terminal text shows (default: those that
+      fit the terminal: the last, e.g. "Overall", then the others in order).
   """
 
   title: str
@@ -121,24 +191,32 @@ class Table:
     lines += ["| " + " | ".join(cells) + " |" for cells in self._grid(columns)]
     return "\n".join(lines) + "\n"
 
-  def shown_columns(self) -> List[str]:
+  def shown_columns(self, width: Optional[int] = None) -> List[str]:
+    """The columns the terminal shows: ``terminal_columns`` if set, else the last
+    column and then the others in order while the table fits ``width``
+    (default: the terminal's)."""
     if self.terminal_columns:
       return list(self.terminal_columns)
-    if len(self.columns) <= TERMINAL_COLUMNS:
-      return list(self.columns)
-    return self.columns[:TERMINAL_COLUMNS - 1] + self.columns[-1:]
+    width = width or terminal_width()
+    grid = self._grid(self.columns)
+    widths = [max([len(c)] + [len(r[i + 1]) for r in grid])
+              for i, c in enumerate(self.columns)]
+    used = max([0] + [len(r[0]) for r in grid]) + 2 + widths[-1]
+    keep = []
+    for i in range(len(self.columns) - 1):
+      if used + 2 + widths[i] > width:
+        break
+      used += 2 + widths[i]
+      keep.append(i)
+    return [self.columns[i] for i in keep] + self.columns[-1:]
 
-  def text(self) -> str:
-    """The title and an aligned plain-text table of the terminal's columns."""
-    columns = self.shown_columns()
-    body = [[""] + columns] + self._grid(columns)
-    widths = [max(len(r[i]) for r in body) for i in range(len(body[0]))]
-    lines = [self.title, ""]
-    for n, cells in enumerate(body):
-      lines.append("  ".join([cells[0].ljust(widths[0])] +
-                             [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]))
-      if n == 0:
-        lines.append("  ".join("-" * w for w in widths))
+  def text(self, width: Optional[int] = None) -> str:
+    """The title and an aligned plain-text table of the columns that fit
+    ``width`` (default: the terminal's; the .md file has them all)."""
+    width = width or terminal_width()
+    columns = self.shown_columns(width)
+    lines = textwrap.wrap(self.title, width) + [""]
+    lines += aligned([""] + columns, self._grid(columns))
     if len(columns) < len(self.columns):
       lines.append(f"({len(self.columns) - len(columns)} more columns in the .md file)")
     return "\n".join(lines) + "\n"
@@ -156,7 +234,7 @@ def write_results(workdir: str, name: str, results: dict, markdown: Optional[str
     atomic_write_text(paths[1], markdown)
   shown = text if text is not None else markdown
   if shown:
-    log("\n" + shown.rstrip("\n"))
+    log("\n" + fit_terminal(shown.rstrip("\n")))
   log("\nwrote " + ", ".join(paths))
   return paths
 

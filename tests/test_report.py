@@ -6,6 +6,7 @@ import os
 import re
 
 import numpy as np
+import pytest
 
 from reproduce import registry
 from svlr_tf.report import events
@@ -126,3 +127,64 @@ def test_reproduce_report_prints_one_line_without_tensorflows_start_up_log(tmp_p
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert proc.stdout.startswith("wrote ") and len(proc.stdout.splitlines()) == 1
   assert proc.stderr == "", proc.stderr
+
+
+def test_report_names_no_absolute_path_and_links_only_inside_its_directory(tmp_path):
+  import shutil
+  root = str(tmp_path / "runs")
+  fake_runs(root)
+  index, images = build_report(root, f"{root}/report")
+  text = open(index).read()
+  page = open(f"{root}/report/index.html").read()
+  for content in (text, page):
+    assert str(tmp_path) not in content
+  assert "Collected from the runs directory `runs/`" in text
+  linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+  assert linked and not [l for l in linked if l.startswith(("..", "/"))]
+  assert "figures/attention_q1.png" in linked  # the module's picture, copied
+  # The HTML embeds every picture: nothing to resolve, no link out of the page.
+  sources = re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', page)
+  assert len(sources) == len(linked)
+  assert all(s.startswith("data:image/png;base64,") for s in sources)
+  assert "<table>" in page and '<nav class="contents">' in page
+  # A copy elsewhere, the runs gone: the Markdown's links still resolve.
+  copy = str(tmp_path / "elsewhere" / "report")
+  shutil.copytree(f"{root}/report", copy)
+  shutil.rmtree(root)
+  for link in linked:
+    assert figures.is_png(os.path.join(copy, link)), link
+
+
+CHROMIUM = "/usr/bin/chromium"
+IMAGE_PROBE = """<script>window.addEventListener("load", () => {
+  const out = document.createElement("pre"); out.id = "image-probe";
+  out.textContent = JSON.stringify([...document.images].map(
+      i => [i.complete, i.naturalWidth, i.naturalHeight]));
+  document.body.appendChild(out); });</script>"""
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no chromium (apt install chromium)")
+def test_a_copied_html_report_shows_every_picture_in_chromium(tmp_path):
+  """Headless Chromium opens a copy of index.html in another directory (the runs
+  root deleted) and every <img> has loaded (natural width > 0)."""
+  import shutil
+  import subprocess
+  root = str(tmp_path / "runs")
+  fake_runs(root)
+  _, images = build_report(root, f"{root}/report")
+  copy = tmp_path / "copy"
+  copy.mkdir()
+  shutil.copy(f"{root}/report/index.html", copy / "index.html")
+  shutil.rmtree(root)
+  page = (copy / "index.html").read_text()
+  (copy / "probe.html").write_text(page.replace("</body>", IMAGE_PROBE + "</body>"))
+  proc = subprocess.run(
+      [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+       f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+       (copy / "probe.html").as_uri()],
+      capture_output=True, text=True, timeout=120)
+  found = re.search(r'<pre id="image-probe">([^<]*)</pre>', proc.stdout)
+  assert found, proc.stderr[-2000:]
+  loaded = json.loads(found.group(1))
+  assert len(loaded) == len(images) >= 4
+  assert all(complete and width > 0 and height > 0 for complete, width, height in loaded)

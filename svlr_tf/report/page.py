@@ -1,4 +1,5 @@
-"""Collect every result under a runs root, draw its figures, write ``index.md``.
+"""Collect every result under a runs root, draw its figures, write ``index.md``
+and ``index.html``.
 
     from svlr_tf.report.page import build_report
     index, images = build_report("runs", "runs/report", sources, run_labels)
@@ -8,18 +9,23 @@ hands it those of ``reproduce.registry``): when its results are there,
 the paper's numbers beside ours, the module's own Markdown table and its figures
 (Table 1 as bars with error bars, Fig. 5 as a heat map, held-out learning curves of
 every run read from its TensorBoard event files, the PNGs the attention and Table 2
-modules wrote); when not, the command that makes them.  Trains nothing.
+modules wrote, copied under ``<out>/figures/``); when not, the command that makes
+them.  The page names no absolute path and links nothing outside ``<out>``, so a
+copied report directory keeps every picture; ``index.html`` embeds them (one file
+that works alone, ``svlr_tf.report.html``).  Trains nothing.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
+import shutil
 import time
 from typing import Dict, List, Mapping, Sequence, Tuple
 
-from svlr_tf.runtime.files import atomic_write_text, read_json
-from svlr_tf.report import events
+from svlr_tf.runtime.files import atomic_path, atomic_write_text, read_json
+from svlr_tf.report import events, html
 from svlr_tf.report.sources import Source
 from svlr_tf.viz import results as figures
 
@@ -68,6 +74,22 @@ def _relative(path: str, out_dir: str) -> str:
   return os.path.relpath(path, out_dir).replace(os.sep, "/")
 
 
+def _demoted(markdown: str) -> str:
+  """A module's own page under this page's section: its headings two levels down
+  (its "# Table 1" becomes a "###", the section being "##")."""
+  return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", markdown,
+                flags=re.MULTILINE)
+
+
+def _copy_picture(png: str, figure_dir: str, key: str) -> str:
+  """A module's picture copied into the report (``<figure_dir>/<key>_<name>``), so
+  the report links nothing outside its directory."""
+  copy = os.path.join(figure_dir, f"{key}_{os.path.basename(png)}")
+  with atomic_path(copy, suffix=".png") as tmp:
+    shutil.copyfile(png, tmp)
+  return copy
+
+
 def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
              curves_drawn: set, run_labels: Mapping[str, str]
              ) -> Tuple[List[str], List[Tuple[str, str, str]]]:
@@ -77,7 +99,8 @@ def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
   path = os.path.join(runs_root, source.path)
   workdir = os.path.join(runs_root, source.directory)
   if not os.path.exists(path):
-    lines += [f"Not run yet: `{source.command}` writes `{_relative(path, out_dir)}`.", ""]
+    lines += [f"Not run yet: `{source.command}` writes `{source.path}` in the runs "
+              "directory.", ""]
     return lines, [(c, p, "missing") for c, p, _ in source.claims]
   out = read_json(path) if path.endswith(".json") else {}
   claims = []
@@ -105,13 +128,13 @@ def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
   markdown = os.path.join(runs_root, source.markdown)
   if os.path.exists(markdown) and markdown != path:
     with open(markdown, encoding="utf-8") as f:
-      lines += [f.read().strip(), ""]
+      lines += [_demoted(f.read().strip()), ""]
   if source.link:
-    lines += [f"All pictures: [{_relative(path, out_dir)}]({_relative(path, out_dir)})", ""]
+    lines += [f"All pictures: `{source.path}` in the runs directory.", ""]
   if source.pictures:
     pictures = sorted(glob.glob(os.path.join(runs_root, source.pictures_glob)))
     for png in [p for p in pictures if figures.is_png(p)][:MAX_PICTURES]:
-      add_image(png, os.path.basename(png))
+      add_image(_copy_picture(png, figure_dir, source.key), os.path.basename(png))
   panels, selected = ({}, {})
   if source.curves and workdir not in curves_drawn:  # one figure per directory
     curves_drawn.add(workdir)
@@ -127,9 +150,10 @@ def _section(source: Source, runs_root: str, out_dir: str, images: List[str],
 
 def build_report(runs_root: str, out_dir: str, sources: Sequence[Source],
                  run_labels: Mapping[str, str] = None) -> Tuple[str, List[str]]:
-  """Writes ``<out_dir>/index.md`` (+ figures/) of ``sources``, in order; returns
-  (its path, linked PNGs).  ``run_labels``: run directory name -> row label (the
-  learning curves' legends)."""
+  """Writes ``<out_dir>/index.md``, ``figures/`` and ``index.html`` (the same page,
+  pictures embedded) of ``sources``, in order; returns (the Markdown's path, linked
+  PNGs).  ``run_labels``: run directory name -> row label (the learning curves'
+  legends)."""
   images: List[str] = []
   body, summary, missing, curves_drawn = [], [], [], set()
   for source in sources:
@@ -140,7 +164,7 @@ def build_report(runs_root: str, out_dir: str, sources: Sequence[Source],
     if not os.path.exists(os.path.join(runs_root, source.locate(runs_root).path)):
       missing.append(source)
   head = ["# SVLR reproduction: every result", "",
-          f"Collected from `{os.path.abspath(runs_root)}` on "
+          f"Collected from the runs directory `{_shown(runs_root)}` on "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
           "`python -m reproduce.report` (it trains nothing).", "", SIMULATED_NOTE, "",
           "## The paper's claims beside ours", "",
@@ -152,5 +176,14 @@ def build_report(runs_root: str, out_dir: str, sources: Sequence[Source],
     head += [f"- {s.title}: `{s.command}`" for s in missing]
     head.append("")
   index = os.path.join(out_dir, "index.md")
-  atomic_write_text(index, "\n".join(head + body).rstrip() + "\n")
+  text = "\n".join(head + body).rstrip() + "\n"
+  atomic_write_text(index, text)
+  html.write_page(text, out_dir, "SVLR reproduction: every result")
   return index, images
+
+
+def _shown(runs_root: str) -> str:
+  """The runs root as the page names it: as given when relative, else its last
+  component (an absolute path would be wrong on any other machine)."""
+  path = os.path.normpath(runs_root)
+  return (path if not os.path.isabs(path) else os.path.basename(path) or path) + "/"

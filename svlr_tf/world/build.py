@@ -71,6 +71,8 @@ def _generate_locked(cfg, preset: str, out_dir: str, seed: int, overwrite: bool,
     raise FileExistsError(f"{out_dir} exists (use overwrite=True).")
   parent = os.path.dirname(out_dir)
   t0 = time.time()
+  progress(f"generating world {preset!r} (seed {seed}) once, in {out_dir}; "
+           "later runs reuse it", verbose)
   world = simulate_world(cfg, seed, verbose)
   tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp", dir=parent)
   try:

@@ -13,7 +13,7 @@ from svlr_tf.runtime.files import atomic_path
 from svlr_tf.world import layout, picture
 from svlr_tf.world.classes import Classes
 from svlr_tf.world.images import VQAImage
-from svlr_tf.world.simulate import World, progress
+from svlr_tf.world.simulate import Ticker, World, progress
 
 
 def picture_file(image_id: int) -> str:
@@ -74,8 +74,11 @@ def write_geometry(world: World, data_dir: str, pictures: bool = True,
         f.write(json.dumps(line) + "\n")
   for name, images in groups.items():
     path = os.path.join(data_dir, "boxes", f"{name}.jsonl")
+    tick = Ticker(f"{name} boxes{' and pictures' if pictures else ''}", len(images),
+                  verbose)
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
-      for img in images:
+      for done, img in enumerate(images):
+        tick(done)
         object_classes, object_attributes = _image_objects(img)
         line = boxes_line(img.image_id, img.layout, classes, object_classes,
                           object_attributes)

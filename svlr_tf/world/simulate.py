@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -85,6 +85,26 @@ def progress(msg: str, verbose: bool) -> None:
     print(f"[world] {msg}", flush=True)
 
 
+TICK_SECONDS = 10.0  # at most one progress line per loop in this time
+
+
+class Ticker:
+  """Progress inside a long loop: "[world] <what> i/total (s)" at most every
+  ``every`` seconds (the default world's loops run for a minute without it)."""
+
+  def __init__(self, what: str, total: int, verbose: bool,
+               every: Optional[float] = None):
+    self.what, self.total, self.verbose = what, total, verbose
+    self.every = TICK_SECONDS if every is None else every
+    self.start = self.last = time.time()
+
+  def __call__(self, done: int) -> None:
+    now = time.time()
+    if self.verbose and now - self.last >= self.every:
+      self.last = now
+      progress(f"{self.what} {done}/{self.total} ({now - self.start:.0f}s)", True)
+
+
 def simulate_world(cfg: WorldConfig, seed: int = 0, verbose: bool = False) -> World:
   """Simulates the whole world in memory (deterministic in cfg and seed)."""
   t0 = time.time()
@@ -92,8 +112,11 @@ def simulate_world(cfg: WorldConfig, seed: int = 0, verbose: bool = False) -> Wo
   backbone = Backbone(cfg, stage_rng(seed, 1))
   look = Appearance(cfg, classes, stage_rng(seed, 2))
   rng = stage_rng(seed, 3)
-  images = [genome_image(i + 1, cfg, classes, look, backbone, rng)
-            for i in range(cfg.genome_images)]
+  tick = Ticker("Genome images", cfg.genome_images, verbose)
+  images = []
+  for i in range(cfg.genome_images):
+    images.append(genome_image(i + 1, cfg, classes, look, backbone, rng))
+    tick(i + 1)
   order = rng.permutation(len(images))
   n_train = int(round(0.85 * len(images)))
   n_val = int(round(0.05 * len(images)))
@@ -107,9 +130,11 @@ def simulate_world(cfg: WorldConfig, seed: int = 0, verbose: bool = False) -> Wo
   rng = stage_rng(seed, 4)
   asker = QuestionMaker(cfg, classes)
   vqa, next_id = {}, VQA_IMAGE_ID_START
+  tick = Ticker("VQA images", sum(cfg.vqa_images), verbose)
   for split, n in zip(("train", "heldout", "test"), cfg.vqa_images):
     imgs = []
     for _ in range(n):
+      tick(next_id - VQA_IMAGE_ID_START)
       img = vqa_image(next_id, cfg, classes, look, backbone, rng)
       img.questions = [asker.ask(img, rng) for _ in range(cfg.questions_per_image)]
       imgs.append(img)

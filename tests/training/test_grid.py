@@ -69,9 +69,32 @@ def test_table_mean_std_json_markdown_and_terminal_text():
   text = table.text().splitlines()
   assert "type 8" not in table.text() and "Overall" in text[2]
   assert len({len(line) for line in text[2:6]}) == 1  # aligned
+  # The terminal's width decides the columns; every line fits.
+  for width in (60, 100, 200):
+    text = table.text(width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "Overall" in text and ("type 8" in text) == (width == 200)
+  assert "type 0" in table.text(60) and "type 5" not in table.text(60)
   one_seed = Table("t", ["Overall"], {"A": {"0": {"Overall": 50.0}}})
   assert "±" not in one_seed.text() + one_seed.markdown()
   assert one_seed.to_json()["std"]["A"]["Overall"] is None
+
+
+def test_fit_terminal_turns_wide_markdown_tables_into_fitting_text():
+  from svlr_tf.tables import fit_terminal
+  claims = ("Claims:\n\n| claim | paper | measured [95% interval] | half-width | seeds x "
+            "questions |\n|---|---:|---:|---:|---:|\n"
+            "| Joint SVLR - VQA Only (\"what color is the\") | +8.6 | +7.21 [+6.80, +7.62]"
+            " | 0.41 | 3 x 30000 |\n| Zero-Shot VQA - chance | +10.8 | +3.10 [+2.90, +3.30]"
+            " | 0.20 | 3 x 30000 |\n\n" + "a long sentence of prose " * 10)
+  for width in (80, 100):
+    out = fit_terminal(claims, width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert "+7.21 [+6.80, +7.62]" in out and "|" not in out
+    assert out.split().count("sentence") == 10  # wrapped, nothing lost
+  narrow = fit_terminal(claims, 60)
+  assert "more column(s): measured" in narrow and "+7.21" not in narrow
+  assert fit_terminal("| a | b |\n|---|---:|\n| 1 | 2 |", 80) == "a  b\n-  -\n1  2"
 
 
 def _run(args, cwd):
@@ -91,7 +114,11 @@ def test_config_overrides_from_the_command_line_reach_config_json(tiny_world, tm
   assert config["loss"]["alpha_ans"] == 0.25
   assert config["optimizer"]["learning_rate"] == 0.002
   assert config["train"]["input_mode"] == "host"
-  assert "input mode host: train.input_mode=host" in proc.stdout
+  lines = proc.stdout.splitlines()
+  # The input mode said once, without the run's name; what to look at next, last.
+  assert [l for l in lines if "input mode" in l] == ["input mode host: train.input_mode=host"]
+  assert lines[-1].startswith(f"next: tensorboard --logdir {tmp_path / 't1'}; ")
+  assert f"--runs_root {tmp_path}, then open {tmp_path / 'report' / 'index.html'}" in lines[-1]
   table = json.load(open(tmp_path / "t1" / "table1.json"))
   assert list(table["rows"]) == ["Joint SVLR"] and table["config"]["loss"]["alpha_ans"] == 0.25
   assert "run 1/1" in proc.stdout and "table1.md" in proc.stdout

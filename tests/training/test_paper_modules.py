@@ -107,6 +107,9 @@ def test_all_report_only_on_empty_runs_names_every_missing_result(tmp_path):
   for module in ("table1", "zero_shot", "fig5", "table4", "pretraining"):
     assert f"python -m reproduce.{module}" in text
   assert json.load(open(root / "all.json"))["failed"] == []
+  assert (root / "report" / "index.html").exists()
+  assert proc.stdout.splitlines()[-1] == (f"next: open {root / 'report' / 'index.html'}; "
+                                          f"tensorboard --logdir {root}")
 
 
 @pytest.mark.slow

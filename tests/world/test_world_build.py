@@ -191,3 +191,22 @@ def test_the_world_directory_gets_the_umasks_permissions(tmp_path, monkeypatch,
   finally:
     os.umask(old)
   assert stat.S_IMODE(os.stat(out).st_mode) == mode
+def test_generation_says_what_it_does_and_ticks_through_its_long_loops(tmp_path, capsys,
+                                                                       monkeypatch):
+  """The default world takes minutes: a first line says what is generated and
+  where, and each long loop prints its progress (every TICK_SECONDS; 0 here)."""
+  from svlr_tf.world import build, simulate
+  monkeypatch.setattr(simulate, "TICK_SECONDS", 0.0)
+  build.generate("tiny", str(tmp_path / "w"), verbose=True)
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0].startswith("[world] generating world 'tiny' (seed 0) once, in ")
+  for what in ("Genome images", "VQA images", "vqa boxes and pictures",
+               "genome boxes and pictures"):
+    assert any(l.startswith(f"[world] {what} ") and "/" in l for l in lines), what
+  ticks = [l for l in lines if l.startswith("[world] Genome images ")]
+  assert ticks[-1].startswith("[world] Genome images 120/120")
+  monkeypatch.setattr(simulate, "TICK_SECONDS", 3600.0)  # a fast loop: no tick
+  tick = simulate.Ticker("x", 10, verbose=True)
+  for i in range(10):
+    tick(i + 1)
+  assert capsys.readouterr().out == ""
