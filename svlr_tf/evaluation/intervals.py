@@ -115,8 +115,29 @@ def _half_width(seed_std: float, question_se: float, num_seeds: int,
   return float(np.hypot(seed_half, question_half))
 
 
+def clustered_se(x, clusters) -> float:
+  """SE of mean(x) when the units are sampled in clusters (Fig. 5: regions by class).
+
+  The analytical counterpart of a bootstrap over clusters and the units within
+  them: se^2 = C / (C - 1) * sum_c (sum_{i in c} (x_i - mean x))^2 / N^2, with C
+  clusters and N units; with one unit per cluster it is var(x, ddof=1) / N.
+  """
+  x = np.asarray(x, np.float64)
+  clusters = np.asarray(clusters)
+  if clusters.shape != x.shape:
+    raise ValueError(f"{clusters.shape} cluster ids for {x.shape} units")
+  _, index = np.unique(clusters, return_inverse=True)
+  num_clusters = index.max() + 1 if len(index) else 0
+  if num_clusters < 2:
+    raise ValueError("need units from at least 2 clusters")
+  sums = np.bincount(index, weights=x - x.mean(), minlength=num_clusters)
+  return float(np.sqrt(num_clusters / (num_clusters - 1) * np.sum(sums ** 2))
+               / len(x))
+
+
 def seed_question_interval(d, level: float = 0.95,
-                           question_part: bool = True) -> Interval:
+                           question_part: bool = True,
+                           clusters=None) -> Interval:
   """The interval of the model above for a [S, Q] array of paired differences.
 
   Args:
@@ -125,6 +146,8 @@ def seed_question_interval(d, level: float = 0.95,
     level: coverage.
     question_part: include the test split's sampling error (the interval is then
       for the question population); False: for this test split only.
+    clusters: optional [Q] cluster id of each question (or region): the
+      sampling part is then ``clustered_se`` (classes and the regions within).
   Returns: ``Interval``; with one seed ``low``/``high``/``seed_std`` are None
     and ``warning`` says why.
   Raises: ValueError on an empty array or NaN.
@@ -136,8 +159,11 @@ def seed_question_interval(d, level: float = 0.95,
   if not np.all(np.isfinite(d)):
     raise ValueError("paired differences contain NaN or infinity")
   per_seed = d.mean(axis=1)
-  question_se = (float(d.mean(axis=0).std(ddof=1) / np.sqrt(num_questions))
-                 if num_questions > 1 else 0.0)
+  if clusters is not None:
+    question_se = clustered_se(d.mean(axis=0), clusters)
+  else:
+    question_se = (float(d.mean(axis=0).std(ddof=1) / np.sqrt(num_questions))
+                   if num_questions > 1 else 0.0)
   q_se = question_se if question_part else 0.0
   difference = float(per_seed.mean())
   if num_seeds == 1:

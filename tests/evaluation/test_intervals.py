@@ -125,3 +125,21 @@ def test_the_bootstrap_over_seeds_and_questions_undercovers_at_3_seeds():
   # About 0.91, 0.83 and 0.74 in the three regimes (400 simulations each).
   assert coverage(method, 3, 300, rng, MIXED_NOISE) < 0.9
   assert coverage(method, 3, 300, rng, ONLY_SEED_NOISE) < 0.82
+
+
+def test_clustered_se():
+  rng = np.random.default_rng(3)
+  x = rng.standard_normal(50)
+  # One unit per cluster: the plain standard error.
+  assert intervals.clustered_se(x, np.arange(50)) == pytest.approx(
+      x.std(ddof=1) / np.sqrt(50))
+  # Units identical within each of 5 clusters: 5 independent values, not 50.
+  values = rng.standard_normal(5)
+  x = np.repeat(values, 10)
+  clusters = np.repeat(np.arange(5), 10)
+  assert intervals.clustered_se(x, clusters) == pytest.approx(
+      values.std(ddof=1) / np.sqrt(5))
+  out = intervals.seed_question_interval(np.stack([x, x + 1, x + 2]), clusters=clusters)
+  assert out.question_se == pytest.approx(values.std(ddof=1) / np.sqrt(5))
+  with pytest.raises(ValueError, match="2 clusters"):
+    intervals.clustered_se(x, np.zeros(50))
