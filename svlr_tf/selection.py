@@ -165,11 +165,15 @@ class HeldOutSelection:
     ev = self.task.vqa_scorer(self.data, split).evaluate(scores)
     return (ev, attention) if return_attention else ev
 
-  def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
-    """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
+  def zero_shot_scores(self, split: str) -> np.ndarray:
+    """[N, C] Eq. 9 scores of every choice of a VQA split, in split order."""
     scores, _ = self.task.vqa_split_scores(self._eval_fns["zero_shot"], self.data,
                                            self.stores["vqa"], split)
-    return self.task.vqa_scorer(self.data, split).evaluate(scores)
+    return scores
+
+  def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
+    """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
+    return self.task.vqa_scorer(self.data, split).evaluate(self.zero_shot_scores(split))
 
   def chance(self, split: str) -> float:
     return self.task.vqa_scorer(self.data, split).chance()

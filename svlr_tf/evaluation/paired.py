@@ -290,7 +290,11 @@ def _needed(d: Dict) -> str:
     return f"~{d['seeds_needed']}"
   if d["seed_std"] is None:
     return "unknown (1 seed)"
-  return f"> {intervals.MAX_SEEDS} or more questions"
+  targets = [0.0] + ([d["paper"]] if d["paper"] is not None else [])
+  distance = min(abs(d["difference"] - t) for t in targets)
+  if 1.96 * d["question_se"] >= distance:
+    return "more test questions (their part alone is too wide)"
+  return f"> {intervals.MAX_SEEDS}"
 
 
 def markdown(differences: Sequence[Dict], title: str) -> str:

@@ -111,7 +111,7 @@ def test_claims_against_rows_chance_and_a_question_type():
   assert "| SVLR - VQA Only | +2.4 | +50.00 [" in table
   assert paired.METHOD in table and "WARNING: 2 seeds" in table
   assert "x1.50 chance 50.00; paper x2.93" in table
-  assert "more questions" in table
+  assert "more test questions" in table
 
 
 def test_one_seed_claims_table_is_loud():
