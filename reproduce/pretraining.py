@@ -18,7 +18,8 @@ addition the Genome-only steps up to its selected checkpoint (both counts are
 printed).  The runs live in --runs (default Table 1's work directory, whose
 Genome-only and Joint SVLR runs are reused); results go to --workdir.
 
-Controls (issue 22), with S' = the Genome-only runs' mean selected step:
+Controls (issue 22), with S' = the Genome-only runs' mean selected step (or
+--control_pretraining_steps):
   Joint SVLR, recognition warm-up   from scratch, S steps, the first S' at
                                     alpha_obj = alpha_atr = 1
                                     (``train.recognition_warmup_steps``)
@@ -44,6 +45,10 @@ FLAGS = flags.FLAGS
 common.define_common_flags("runs/pretraining")
 flags.DEFINE_string("runs", "runs/table1",
                     "Where the runs live (shared with reproduce.table1).")
+flags.DEFINE_integer("control_pretraining_steps", None,
+                     "S' of the controls (issue 22); default: the Genome-only runs' "
+                     "mean selected step (which changes with --seeds; pin it to reuse "
+                     "the control runs across seed counts).", lower_bound=1)
 flags.adopt_module_key_flags(common)  # list them in --help
 
 ROWS = (
@@ -92,7 +97,8 @@ def main(argv):
   grid = common.run_grid(ROWS, setup, workdir=FLAGS.runs, select=False, last=False)
   steps = grid.config(SCRATCH).train.steps
   pretrain = {s: r["best_step"] for s, r in grid.results(ROWS[0].label).items()}
-  mean_pretrain = max(1, int(round(sum(pretrain.values()) / len(pretrain))))
+  mean_pretrain = FLAGS.control_pretraining_steps or max(
+      1, int(round(sum(pretrain.values()) / len(pretrain))))
   controls = common.run_grid(control_rows(steps, mean_pretrain), setup,
                              workdir=FLAGS.runs, select=False)
   columns, _ = common.test_columns(setup, grid.config(SCRATCH))
