@@ -22,7 +22,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation import recognition_eval
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 from svlr_tf.viz.results import fig5_heat_map
 
@@ -110,7 +110,7 @@ def main(argv):
 
 def paired_changes(grid, data):
   """Joint SVLR (VR) - Genome only, per seed and test region, with intervals."""
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
   scores = {row.label: [restore_run(grid.run_dir(row.label, seed), data,
                                     kind="recognition", log=lambda line: None)
                         .recognition_scores("test") for seed in grid.seeds]

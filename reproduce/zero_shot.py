@@ -18,7 +18,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation.multiple_choice import VQAScorer
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS
@@ -85,7 +85,7 @@ def main(argv):
 def heldout_section(grid, data):
   """{seed: zero_shot_analysis.heldout_analysis} of each Genome-only run."""
   from svlr_tf.evaluation.zero_shot_analysis import heldout_analysis
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
   return {str(seed): heldout_analysis(restore_run(grid.run_dir("Zero-Shot VQA", seed),
                                                   data, log=lambda line: None))
           for seed in grid.seeds}

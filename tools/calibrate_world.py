@@ -6,7 +6,7 @@ prints
 * the recognition-only model's Genome test accuracy (Sec. 5.3: object 43.3%,
   attribute 36.9%): the ``genome_only`` experiment at the preset, trained for
   ``--steps`` steps with the trainer's own model, optimizer, inputs and train step
-  (``svlr_tf.task.SVLRTask``; no held-out selection: the last weights);
+  (``svlr_tf.training.task.SVLRTask``; no held-out selection: the last weights);
 * the language-only baseline on VQA test (Sec. 5.2: language priors reach
   54.0% on VQA v1 multiple choice): the most frequent train answer for the
   question's words, chosen among the 18 choices, no image (official accuracy);
@@ -27,7 +27,7 @@ import numpy as np
 from absl import flags
 
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.files import iter_jsonl, read_json
+from svlr_tf.runtime.files import iter_jsonl, read_json
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
@@ -77,8 +77,8 @@ def recognition_only_accuracy(data_dir: str, preset: str = "default", steps: int
   import keras
   from svlr_tf.data.prepared import PreparedData
   from svlr_tf.evaluation import recognition_eval
-  from svlr_tf.experiment import config_for_data
-  from svlr_tf.task import SVLRTask
+  from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.training.task import SVLRTask
 
   data = PreparedData(data_dir)
   task = SVLRTask(config_for_data(preset, "genome_only", data, seed, steps))

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation.word_neighbours import mean_centred_unit
 
 

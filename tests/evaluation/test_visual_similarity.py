@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import visual_similarity as vs
 
 

@@ -8,7 +8,7 @@ from svlr_tf.config import ExperimentConfig, LossConfig
 
 def test_warmup_loss_lifts_the_recognition_weights_to_one_then_stops():
   import tensorflow as tf
-  from svlr_tf.task import recognition_warmup_loss
+  from svlr_tf.training.task import recognition_warmup_loss
   losses = {"loss_obj": tf.constant(2.0), "loss_atr": tf.constant(3.0)}
   cfg = LossConfig(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.2)
   during = recognition_warmup_loss(losses, cfg, tf.constant(4, tf.int64), 5)
@@ -19,7 +19,7 @@ def test_warmup_loss_lifts_the_recognition_weights_to_one_then_stops():
 
 
 def test_warmup_needs_recognition_batches_and_a_count():
-  from svlr_tf.task import SVLRTask
+  from svlr_tf.training.task import SVLRTask
   with pytest.raises(ValueError, match="alpha_obj > 0 and alpha_atr > 0"):
     SVLRTask(ExperimentConfig().replace(loss={"alpha_atr": 0.0},
                                         train={"recognition_warmup_steps": 10}))
