@@ -292,6 +292,8 @@ def _needed(d: Dict) -> str:
     return "unknown (1 seed)"
   targets = [0.0] + ([d["paper"]] if d["paper"] is not None else [])
   distance = min(abs(d["difference"] - t) for t in targets)
+  if distance == 0:
+    return "never (the difference is 0 or the paper's value)"
   if 1.96 * d["question_se"] >= distance:
     return "more test questions (their part alone is too wide)"
   return f"> {intervals.MAX_SEEDS}"

@@ -126,3 +126,13 @@ def test_one_seed_claims_table_is_loud():
   table = paired.markdown(out, "t")
   assert "[no interval: 1 seed]" in table and "unknown (1 seed)" in table
   assert "WARNING: 1 seed: training noise cannot be estimated" in table
+
+
+def test_seeds_needed_of_a_difference_on_a_target():
+  records = [{"question_id": i, "question_type": "is the", "choices": ["yes", "no"],
+              "answers": ["yes"] * 10} for i in range(4)]
+  questions = paired.TestQuestions.from_records(records)
+  a = questions.accuracies({0: {i: "yes" for i in range(4)}, 1: {i: "no" for i in range(4)}})
+  out = paired.claim_differences([paired.Claim("A", "B")], {"A": a, "B": a}, questions)
+  assert out[0]["difference"] == 0.0 and out[0]["seeds_needed"] is None
+  assert "never (the difference is 0" in paired.markdown(out, "t")
