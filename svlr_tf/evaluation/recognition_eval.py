@@ -200,5 +200,7 @@ def paired_recognition_changes(scores_a, scores_b) -> Dict[str, dict]:
                           ("question_se", interval.question_se))}
     out[name] = dict(entry, num_seeds=interval.num_seeds,
                      num_regions=interval.num_questions, warning=interval.warning,
-                     method=intervals.METHOD + "; regions clustered by object class")
+                     method="t(seeds - 1) interval over the per-seed paired "
+                     "differences, combined in quadrature with the normal interval of "
+                     "the test regions' sampling, regions clustered by object class")
   return out

@@ -62,6 +62,6 @@ def test_paired_recognition_changes_by_hand():
   assert out["objects"]["question_se"] == 0.0
   assert out["objects"]["half_width"] == pytest.approx(4.302653 * 57.735 / np.sqrt(3),
                                                        abs=0.01)
-  assert "clustered by object class" in out["objects"]["method"]
+  assert "test regions' sampling, regions clustered by object class" in out["objects"]["method"]
   with pytest.raises(ValueError, match="same seeds"):
     re.paired_recognition_changes(a, b[:2])
