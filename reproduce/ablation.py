@@ -19,7 +19,8 @@ held-out selection. The three rows are Table 1's own runs (--runs, default Table
 are used and named; without any it stops at once, naming the command that trains
 them). Writes ``ablation.json`` / ``ablation.md`` into --workdir: the
 rows' accuracy and every comparison as a paired difference (same test
-questions, same seeds) with its 95% bootstrap interval over questions and seeds.
+questions, same seeds) with its 95% interval over seeds and questions
+(``svlr_tf.evaluation.intervals``).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def main(argv):
   differences = paired.claim_differences(ABLATION.claims, accuracies, questions)
   notes = ("\n" + paired.markdown(
       differences, "Paired differences (row A - row B, points; the same test "
-      f"questions and seeds), 95% bootstrap intervals over test questions and "
-      f"seeds {seeds}:") + "\n" + READING
+      f"questions and seeds), 95% intervals over seeds {seeds} and test "
+      f"questions:") + "\n" + READING
            + "".join(common.stale_note(grid) for grid in grids))
   config = grids[-1].config(grids[-1].rows[0].label)
   results = dict(table.to_json(), dataset=setup.dataset, config=config.to_dict(),

@@ -63,6 +63,11 @@ def main(argv):
   cells = {f"vqa{vi}_genome{gi}": {"genome_only_accuracy": b, "change": c, "classes": n}
            for (vi, gi), (b, c, n) in cells.items()}
 
+  # issue 22: the overall object and attribute changes as paired differences
+  # (seeds and test regions, regions clustered by class), from the runs'
+  # checkpoints selected on Genome val.
+  changes = paired_changes(grid, data)
+
   # The world's classes made rare in Genome but frequent in VQA (docs/world.md).
   favoured = [data.objects.index(c) for c in data.meta.get("vqa_favoured_classes", [])
               if c in data.objects]
@@ -70,7 +75,7 @@ def main(argv):
   before = round(float(base[favoured].mean()), 2) if favoured else None
   after = round(float((base + change)[favoured].mean()), 2) if favoured else None
 
-  text = (table.markdown() + "\nFig. 5: Genome-only per-class accuracy +/- change with "
+  text = (table.markdown() + changes_markdown(changes) + "\nFig. 5: Genome-only per-class accuracy +/- change with "
           "VQA (classes), by Genome train regions (columns) and VQA train mentions "
           "(rows):\n\n" + recognition_eval.transfer_grid_markdown(cells, edges))
   if favoured:
@@ -87,7 +92,7 @@ def main(argv):
       "dataset": setup.dataset, "seeds": grid.seeds,
       "overall": {row: {c: [overall["rows"][row][c], overall["std"][row][c]]
                         for c in columns} for row in overall["rows"]},
-      "per_seed": overall["per_seed"],
+      "per_seed": overall["per_seed"], "paired_changes": changes,
       "genome_frequency_edges": edges, "vqa_bins": recognition_eval.VQA_BINS,
       "cells": cells,
       "vqa_favoured_classes": {"classes": [data.objects[i] for i in favoured],
@@ -97,6 +102,33 @@ def main(argv):
   fig5_heat_map(results, os.path.join(FLAGS.workdir, "fig5.png"))
   text += "\nFig. 5 as a heat map: fig5.png (same directory).\n"
   common.write_results("fig5", results, text)
+
+
+def paired_changes(grid, data):
+  """Joint SVLR (VR) - Genome only, per seed and test region, with intervals."""
+  from svlr_tf.training.grid import restore_run
+  scores = {row.label: [restore_run(grid.run_dir(row.label, seed), data,
+                                    kind="recognition", log=lambda line: None)
+                        .recognition_scores("test") for seed in grid.seeds]
+            for row in grid.rows}
+  return recognition_eval.paired_recognition_changes(scores["Genome only"],
+                                                     scores["Joint SVLR (VR)"])
+
+
+def changes_markdown(changes) -> str:
+  lines = ["", "Joint SVLR (VR) - Genome only, paired by seed and test region "
+           "(points, 95% interval):", "",
+           "| | change [95% interval] | per-seed SD | seeds x regions |",
+           "|---|---:|---:|---:|"]
+  for name, c in changes.items():
+    cell = (f"{c['difference']:+.2f} [no interval: 1 seed]" if c["low"] is None else
+            f"{c['difference']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]")
+    sd = "" if c["seed_std"] is None else f"{c['seed_std']:.2f}"
+    lines.append(f"| {name} | {cell} | {sd} | {c['num_seeds']} x {c['num_regions']} |")
+  first = next(iter(changes.values()))
+  lines += ["", f"Interval: {first['method']}."]
+  lines += [f"**WARNING: {first['warning']}.**"] if first["warning"] else []
+  return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ Columns: official VQA multiple-choice accuracy per question type (most frequent
 first) and overall, on the test split (VQA val for real data), mean ± std over
 seeds.  Below the table, each of the paper's claims (Joint Multitask and Joint
 SVLR over VQA Only, SVLR over Multitask, "what color", zero-shot over chance) as
-a paired difference with its 95% bootstrap interval over test questions and
-seeds (``svlr_tf.evaluation.paired``).  Writes ``table1.json`` (schema in
-docs/results.md) and ``table1.md`` into --workdir (default runs/table1; runs/tiny/table1
-for --preset tiny: docs/results_registry.md).  Interrupt it at any time: running it
+a paired difference with its 95% interval over seeds and test questions
+(``svlr_tf.evaluation.paired``; the method is named under the table) and the
+seeds each claim would need.  Writes ``table1.json`` (schema in docs/results.md)
+and ``table1.md`` into --workdir (default runs/table1; runs/tiny/table1 for
+--preset tiny: docs/results_registry.md).  Interrupt it at any time: running it
 again resumes.
 """
 
@@ -62,8 +63,8 @@ def main(argv):
   differences, claims = paired_section(
       grid, setup.data,
       "The paper's claims as paired differences (row A - row B, points; the same "
-      "test questions and seeds), with 95% bootstrap intervals over test questions "
-      f"and seeds {list(grid.seeds)}:")
+      "test questions and seeds), with 95% intervals over seeds "
+      f"{list(grid.seeds)} and test questions:")   # issue 22: method under the table
   notes += "\n" + claims
   results = dict(table.to_json(), chance=chance, dataset=setup.dataset,
                  config=config.to_dict(), question_type_counts=dict(counts), paper=TABLE1.paper,

@@ -155,6 +155,11 @@ class TrainConfig:
     init_from: "" (Xavier initialisation, Sec. 4), or the name of a finished
       run in the same seed directory (e.g. "genome_only") whose selected weights
       start this run: the pre-training ablation of Sec. 5.2.
+    recognition_warmup_steps: during the first N steps Eq. 10 weights the
+      recognition losses by alpha_obj = alpha_atr = 1 (0: never).  The control
+      of Sec. 5.2's pre-training ablation: Joint SVLR from scratch given the
+      recognition budget the pre-trained row gets from its Genome-only phase
+      (reproduce.pretraining); needs alpha_obj > 0 and alpha_atr > 0.
     input_mode: how training batches reach the device: "host" (features
       gathered on the host every step), "resident" (the training features
       loaded once into device memory, indices per step) or "auto" (resident
@@ -173,6 +178,7 @@ class TrainConfig:
   mixed_precision: str = "none"
   init_from: str = ""
   input_mode: str = "auto"
+  recognition_warmup_steps: int = 0   # issue 22; 0 = the behaviour before it existed
 
   def __post_init__(self):
     for name in ("steps", "eval_every", "checkpoint_every", "log_every"):
@@ -186,6 +192,9 @@ class TrainConfig:
     if self.mixed_precision not in MIXED_PRECISION_POLICIES:
       raise ValueError(f"train.mixed_precision must be one of "
                        f"{list(MIXED_PRECISION_POLICIES)}, got {self.mixed_precision!r}.")
+    if self.recognition_warmup_steps < 0:
+      raise ValueError(f"train.recognition_warmup_steps must be >= 0, got "
+                       f"{self.recognition_warmup_steps}.")
     if self.input_mode not in INPUT_MODES:
       raise ValueError(f"train.input_mode must be one of {list(INPUT_MODES)}, got "
                        f"{self.input_mode!r}.")

@@ -34,3 +34,13 @@ def test_a_field_whose_old_behaviour_is_not_its_default():
   assert not ExperimentConfig().describes(saved)
   assert ExperimentConfig().replace(
       model={"zero_shot_empty_question": "zero"}).describes(saved)
+
+
+def test_recognition_warmup_is_a_new_field_that_changes_no_old_run():
+  # issue 22: a run saved before train.recognition_warmup_steps existed is
+  # still the same config; a warm-up run is another config.
+  saved = ExperimentConfig().to_dict()
+  del saved["train"]["recognition_warmup_steps"]
+  assert ExperimentConfig().describes(saved)
+  assert not ExperimentConfig().replace(
+      train={"recognition_warmup_steps": 100}).describes(saved)

@@ -134,15 +134,18 @@ def world_grounding(questions, boxes, attention) -> dict:
       are padding).
   Returns:
     {"questions": n, "undefined_correlations": m,
-     "pointing": {"model", "uniform", "centre"},         fractions in [0, 1]
-     "rank_correlation": {"model", "uniform", "centre"},  means over the
-       questions whose correlation is defined,
-     "per_question_correlation": {"model", "uniform", "centre"}: the lists}.
+     "pointing": {"model", "uniform", "centre", "oracle"},  fractions in [0, 1]
+     "rank_correlation": {...the same keys},  means over the questions whose
+       correlation is defined,
+     "per_question_correlation": {...the same keys}: the lists}.
     Uniform: a(R) = 1/n over the image's regions (its pointing accuracy is the
     expected one of a random region); centre: the centre-Gaussian map (pointing:
-    the region of highest mean centre weight).
+    the region of highest mean centre weight); oracle: all of a(R), equally, on
+    the regions that show the asked object (uniform if none does) -- the ceiling
+    of region attention against a truth that is a binary union of boxes, which
+    proposals overlapping other objects cannot reach.
   """
-  names = ("model", "uniform", "centre")
+  names = ("model", "uniform", "centre", "oracle")
   hits = {k: [] for k in names}
   rhos = {k: [] for k in names}
   centre = centre_map()
@@ -156,6 +159,11 @@ def world_grounding(questions, boxes, attention) -> dict:
     truth = box_mask([entry.objects[i]["box"] for i in q["objects"]], entry.width,
                      entry.height)
     uniform = np.full(n, 1.0 / n)
+    oracle = (np.asarray(shows, np.float64) / max(sum(shows), 1) if any(shows)
+              else uniform)
+    hits["oracle"].append(pointing_hit(oracle, shows))
+    rhos["oracle"].append(rank_correlation(
+        rasterise(entry.boxes, oracle, entry.width, entry.height), truth))
     hits["model"].append(pointing_hit(weights, shows))
     hits["uniform"].append(float(np.mean(shows)))
     hits["centre"].append(pointing_hit(centre_weights(entry.boxes, entry.width,

@@ -159,3 +159,48 @@ def transfer_grid_markdown(cells: Dict, edges) -> str:
                  f"{c['genome_only_accuracy']:.1f} {c['change']:+.1f} ({c['classes']})")
     lines.append(f"| {label} | " + " | ".join(row) + " |")
   return "\n".join(lines) + "\n"
+
+
+def paired_recognition_changes(scores_a, scores_b) -> Dict[str, dict]:
+  """Object and attribute accuracy of row B minus row A, paired by seed and
+  region, with intervals over seeds and test regions clustered by class.
+
+  Args:
+    scores_a, scores_b: per seed (same seeds, same order), the
+      ``Trainer.recognition_scores`` tuple (object_scores [M, O], object_labels
+      [M, O], attribute_scores [M, T], attribute_targets [M, T]) of the same
+      Genome test regions.
+  Returns: {"objects": {...}, "attributes": {...}}, each the fields of
+    ``intervals.seed_question_interval`` in points (difference, low, high,
+    half_width, seed_std, question_se, num_seeds, num_questions = regions,
+    warning) plus "method"; the sampling part treats the regions as drawn in
+    clusters of their (first annotated) object class, the analytical form of a
+    bootstrap over classes and the regions within them.
+  """
+  from svlr_tf.evaluation import intervals
+  if len(scores_a) != len(scores_b) or not scores_a:
+    raise ValueError("paired recognition changes need the same seeds for both rows")
+  labels = np.asarray(scores_a[0][1]) > 0
+  classes = np.argmax(labels, axis=1)                       # [M] first annotated class
+  objects = np.stack([object_hits(b[0], b[1]).astype(np.float64)
+                      - object_hits(a[0], a[1]).astype(np.float64)
+                      for a, b in zip(scores_a, scores_b)])  # [S, M]
+  attributes = np.stack([attribute_hits(b[2], b[3]) - attribute_hits(a[2], a[3])
+                         for a, b in zip(scores_a, scores_b)])
+  has_attributes = ~np.isnan(attributes[0])
+  out = {}
+  for name, d, keep in (("objects", objects, np.ones(len(classes), bool)),
+                        ("attributes", attributes, has_attributes)):
+    interval = intervals.seed_question_interval(100.0 * d[:, keep],
+                                                clusters=classes[keep])
+    entry = {k: (None if v is None else round(float(v), 2))
+             for k, v in (("difference", interval.difference), ("low", interval.low),
+                          ("high", interval.high), ("half_width", interval.half_width),
+                          ("seed_std", interval.seed_std),
+                          ("question_se", interval.question_se))}
+    out[name] = dict(entry, num_seeds=interval.num_seeds,
+                     num_regions=interval.num_questions, warning=interval.warning,
+                     method="t(seeds - 1) interval over the per-seed paired "
+                     "differences, combined in quadrature with the normal interval of "
+                     "the test regions' sampling, regions clustered by object class")
+  return out

@@ -132,6 +132,8 @@ def paired_claim(name: str) -> Ours:
   def ours(out):
     for d in out.get("paired_differences") or ():
       if d.get("claim") == name:
+        if d.get("low") is None:
+          return f"{d['difference']:+.2f} [no interval: 1 seed]"
         return f"{d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
     return None
   return ours

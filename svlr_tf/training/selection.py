@@ -111,6 +111,10 @@ class HeldOutSelection:
     """Multiple-choice accuracy of the VQA model (Eq. 7) on a split."""
     return self.evaluator.evaluate_vqa(split, return_attention)
 
+  def zero_shot_scores(self, split: str) -> np.ndarray:
+    """[N, C] Eq. 9 scores of every choice of a VQA split, in split order."""
+    return self.evaluator.zero_shot_scores(split)
+
   def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
     """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
     return self.evaluator.evaluate_zero_shot(split)

@@ -60,6 +60,15 @@ def _dtype_policy(name: str):
     keras.mixed_precision.set_global_policy("float32")
 
 
+def recognition_warmup_loss(losses, loss_config, step, warmup_steps):
+  """What lifts Eq. 10's recognition weights to 1 while ``step < warmup_steps``:
+  (1 - alpha_obj) L_obj + (1 - alpha_atr) L_atr then, 0 after (a scalar)."""
+  extra = ((1.0 - loss_config.alpha_obj) * tf.cast(losses["loss_obj"], tf.float32)
+           + (1.0 - loss_config.alpha_atr) * tf.cast(losses["loss_atr"], tf.float32))
+  warm = tf.cast(tf.cast(step, tf.int64) < warmup_steps, tf.float32)
+  return warm * extra
+
+
 class SVLRTask:
   """One experiment of the paper as a task.
 
@@ -69,6 +78,10 @@ class SVLRTask:
   """
 
   def __init__(self, config: ExperimentConfig):
+    if config.train.recognition_warmup_steps and not (
+        config.loss.alpha_obj > 0 and config.loss.alpha_atr > 0):
+      raise ValueError("train.recognition_warmup_steps needs alpha_obj > 0 and "
+                       "alpha_atr > 0 (the recognition batches of its warm-up)")
     self.config = config
     self._scorers: Dict[tuple, VQAScorer] = {}
 
@@ -155,6 +168,9 @@ class SVLRTask:
       losses = model.compute_losses(batch, cfg.loss, training=True)
       decay = weight_decay_loss(model.trainable_variables, cfg.optimizer.weight_decay)
       total = losses["loss_total"] + decay
+      if cfg.train.recognition_warmup_steps:   # issue 22: alpha_obj = alpha_atr = 1
+        total = total + recognition_warmup_loss(
+            losses, cfg.loss, optimizer.iterations, cfg.train.recognition_warmup_steps)
       scaled = total / tf.cast(num_replicas, total.dtype)
       if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         scaled = optimizer.scale_loss(scaled)

@@ -80,6 +80,11 @@ def test_attention_forced_onto_the_asked_object_points_perfectly(tiny_world):
   assert good["pointing"]["uniform"] < 0.6
   assert good["rank_correlation"]["model"] > good["rank_correlation"]["uniform"]
   assert good["rank_correlation"]["model"] > 0.5
+  # The oracle row is exactly this forced attention (the ceiling of Table 2).
+  assert good["pointing"]["oracle"] == 1.0
+  assert good["rank_correlation"]["oracle"] == pytest.approx(
+      good["rank_correlation"]["model"])
+  assert good["rank_correlation"]["oracle"] < 0.95  # boxes overlap other objects
   # Uniform attention as "the model" scores exactly the uniform baseline.
   flat = grounding.world_grounding(lines, boxes, spread)
   assert flat["rank_correlation"]["model"] == pytest.approx(

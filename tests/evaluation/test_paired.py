@@ -12,13 +12,14 @@ def test_difference_and_spreads_by_hand():
   # seed 0: d = [1, 0, 0]; seed 1: d = [0, 1, 0]  -> mean 1/3 = 33.33 points.
   a = [[1, 0, 1], [1, 1, 1]]
   b = [[0, 0, 1], [1, 0, 1]]
-  result = paired.paired_difference(a, b, replicates=500)
+  result = paired.paired_difference(a, b)
   assert result.difference == pytest.approx(100 / 3)
   assert result.seed_std == pytest.approx(0.0)         # both seeds: +33.33
   # seeds averaged: [50, 50, 0] -> sd 28.87, / sqrt(3) = 16.67
   assert result.question_se == pytest.approx(np.std([50, 50, 0], ddof=1) / np.sqrt(3))
   assert (result.num_seeds, result.num_questions) == (2, 3)
-  assert result.low <= result.difference <= result.high
+  assert result.half_width == pytest.approx(1.959964 * result.question_se)
+  assert "2 seeds" in result.warning and "t(" in result.method
 
 
 def test_constant_difference_has_no_spread():
@@ -27,42 +28,32 @@ def test_constant_difference_has_no_spread():
   result = paired.paired_difference(a, b)
   assert result.difference == pytest.approx(50.0)
   assert (result.low, result.high, result.half_width) == pytest.approx((50, 50, 0))
+  assert result.warning == ""
 
 
-def test_two_questions_one_seed():
-  # d = [100, 0]: a bootstrap mean is 0, 50 or 100 with probability 1/4, 1/2,
-  # 1/4, so the 2.5% and 97.5% percentiles are 0 and 100.
-  result = paired.paired_difference([1.0, 0.0], [0.0, 0.0], replicates=4000)
+def test_one_seed_has_no_interval():
+  result = paired.paired_difference([1.0, 0.0], [0.0, 0.0])
   assert result.difference == pytest.approx(50.0)
-  assert (result.low, result.high) == (0.0, 100.0)
-  assert result.half_width == 50.0
+  assert result.low is None and result.half_width is None
+  assert result.format() == "+50.00 [no interval: 1 seed]"
+  assert result.to_dict()["low"] is None
 
 
-def test_seeds_are_resampled():
-  # One question, two seeds with d = 100 and 0: only seed resampling spreads it.
-  result = paired.paired_difference([[1.0], [0.0]], [[0.0], [0.0]], replicates=4000)
-  assert (result.low, result.high) == (0.0, 100.0)
-  assert result.seed_std == pytest.approx(np.std([100, 0], ddof=1))
+def test_seed_noise_is_counted():
+  # One question, three seeds with d = 100, 0, 50: t(2) over the seeds.
+  result = paired.paired_difference([[1.0], [0.0], [0.5]], [[0.0], [0.0], [0.0]])
+  assert result.seed_std == pytest.approx(50.0)
+  assert result.half_width == pytest.approx(4.302653 * 50 / np.sqrt(3), rel=1e-5)
 
 
-def test_half_width_matches_the_normal_approximation():
-  rng = np.random.default_rng(1)
-  a = rng.integers(0, 2, size=(1, 4000)).astype(float)
-  b = rng.integers(0, 2, size=(1, 4000)).astype(float)
-  result = paired.paired_difference(a, b, replicates=3000)
-  expected = 1.96 * 100 * np.std(a - b, ddof=1) / np.sqrt(4000)
-  assert result.half_width == pytest.approx(expected, rel=0.1)
-  assert result.question_se * 1.96 == pytest.approx(expected, rel=1e-6)
-
-
-def test_reproducible_and_sign():
+def test_sign():
   rng = np.random.default_rng(2)
   a = rng.random((3, 200))
   b = rng.random((3, 200))
-  first = paired.paired_difference(a, b, seed=7)
-  assert first == paired.paired_difference(a, b, seed=7)
-  flipped = paired.paired_difference(b, a, seed=7)
+  first = paired.paired_difference(a, b)
+  flipped = paired.paired_difference(b, a)
   assert flipped.difference == pytest.approx(-first.difference)
+  assert flipped.half_width == pytest.approx(first.half_width)
 
 
 def test_mismatched_rows_are_an_error():
@@ -83,11 +74,6 @@ def test_per_question_accuracy_uses_the_official_metric():
     paired.per_question_accuracy(predictions, {**humans, 4: ["x"] * 10}, [4])
 
 
-def test_questions_for_half_width():
-  pair = paired.PairedDifference(1.0, 0.0, 2.0, 1.0, 0.0, 0.5, 3, 3000, 100)
-  assert paired.questions_for_half_width([pair], 0.5) == 12000
-
-
 def test_claims_against_rows_chance_and_a_question_type():
   records = [
       {"question_id": 2, "question_type": "what color", "choices": ["red", "blue"],
@@ -104,14 +90,49 @@ def test_claims_against_rows_chance_and_a_question_type():
   claims = [paired.Claim("SVLR", "VQA Only", paper=2.4),
             paired.Claim("SVLR", "VQA Only", question_type="what color"),
             paired.Claim("SVLR", paired.CHANCE),
+            paired.Claim("SVLR", paired.ONE_IN_CHOICES, paper_ratio=2.93),
             paired.Claim("Missing", "VQA Only")]
   out = paired.claim_differences(
-      claims, {"SVLR": svlr, "VQA Only": vqa_only}, questions, replicates=200)
+      claims, {"SVLR": svlr, "VQA Only": vqa_only}, questions)
   assert [d["claim"] for d in out] == [
-      "SVLR - VQA Only", 'SVLR - VQA Only ("what color")', "SVLR - chance"]
+      "SVLR - VQA Only", 'SVLR - VQA Only ("what color")',
+      "SVLR - chance (official metric)", "SVLR - chance (1/choices)"]
   # d = [[0, 1], [0, 1]] -> 50; on "what color" only -> 100 (no spread);
-  # against chance: [[0.5, 0.5], [-0.5, 0.5]] -> 25.
-  assert [d["difference"] for d in out] == [50.0, 100.0, 25.0]
+  # against chance: [[0.5, 0.5], [-0.5, 0.5]] -> 25 (the official metric's
+  # chance and 1/2 agree here: one choice of two matches all humans).
+  assert [d["difference"] for d in out] == [50.0, 100.0, 25.0, 25.0]
   assert out[1]["half_width"] == 0.0 and out[0]["paper"] == 2.4
+  assert out[3]["chance"] == 50.0 and out[3]["ratio"] == 1.5
+  assert out[3]["paper_ratio"] == 2.93
+  # Seeds needed: d per seed is 50 both times (sd 0) with question SE 28.9:
+  # the question part alone (+-56.6) cannot exclude 0 at any number of seeds.
+  assert out[0]["seeds_needed"] is None
   table = paired.markdown(out, "Paired differences")
   assert "| SVLR - VQA Only | +2.4 | +50.00 [" in table
+  assert paired.METHOD in table and "WARNING: 2 seeds" in table
+  assert "x1.50 chance 50.00; paper x2.93" in table
+  assert "more test questions" in table
+
+
+def test_one_seed_claims_table_is_loud():
+  records = [{"question_id": i, "question_type": "is the", "choices": ["yes", "no"],
+              "answers": ["yes"] * 10} for i in range(4)]
+  questions = paired.TestQuestions.from_records(records)
+  a = questions.accuracies({0: {i: "yes" for i in range(4)}})
+  b = questions.accuracies({0: {i: "no" for i in range(4)}})
+  out = paired.claim_differences([paired.Claim("A", "B", paper=1.0)],
+                                 {"A": a, "B": b}, questions)
+  assert out[0]["low"] is None and out[0]["seeds_needed"] is None
+  table = paired.markdown(out, "t")
+  assert "[no interval: 1 seed]" in table and "unknown (1 seed)" in table
+  assert "WARNING: 1 seed: training noise cannot be estimated" in table
+
+
+def test_seeds_needed_of_a_difference_on_a_target():
+  records = [{"question_id": i, "question_type": "is the", "choices": ["yes", "no"],
+              "answers": ["yes"] * 10} for i in range(4)]
+  questions = paired.TestQuestions.from_records(records)
+  a = questions.accuracies({0: {i: "yes" for i in range(4)}, 1: {i: "no" for i in range(4)}})
+  out = paired.claim_differences([paired.Claim("A", "B")], {"A": a, "B": a}, questions)
+  assert out[0]["difference"] == 0.0 and out[0]["seeds_needed"] is None
+  assert "never (the difference is 0" in paired.markdown(out, "t")

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from svlr_tf.evaluation import recognition_eval as re
 
@@ -40,3 +41,27 @@ def test_fig5_grid_bins_classes():
   cells, edges = re.transfer_grid(genome, vqa, base, change)
   assert len(cells) == 9 and all(n == 1 for _, _, n in cells.values())
   assert cells[(2, 0)] == (2.0, 1.0, 1)   # 25 VQA mentions, rarest Genome tercile
+
+
+def test_paired_recognition_changes_by_hand():
+  # 4 regions of classes 0, 0, 1, 1; attribute targets on regions 0 and 2.
+  labels = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], float)
+  targets = np.array([[1, 0], [0, 0], [0, 1], [0, 0]], float)
+  wrong = np.array([[0, 1], [0, 1], [1, 0], [1, 0]], float)   # every region wrong
+  right = labels.copy()
+  a = [(wrong, labels, wrong, targets)] * 3
+  b = [(right, labels, right, targets), (right, labels, wrong, targets),
+       (wrong, labels, right, targets)]
+  out = re.paired_recognition_changes(a, b)
+  # Objects: +100, +100, 0 points per seed; attributes: +100, 0, +100.
+  assert out["objects"]["difference"] == pytest.approx(66.67)
+  assert out["attributes"]["difference"] == pytest.approx(66.67)
+  assert out["objects"]["num_regions"] == 4 and out["attributes"]["num_regions"] == 2
+  assert out["objects"]["seed_std"] == pytest.approx(57.74)
+  # Every region changes alike: no sampling part, the t(2) interval of the seeds.
+  assert out["objects"]["question_se"] == 0.0
+  assert out["objects"]["half_width"] == pytest.approx(4.302653 * 57.735 / np.sqrt(3),
+                                                       abs=0.01)
+  assert "test regions' sampling, regions clustered by object class" in out["objects"]["method"]
+  with pytest.raises(ValueError, match="same seeds"):
+    re.paired_recognition_changes(a, b[:2])

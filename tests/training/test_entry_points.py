@@ -37,11 +37,17 @@ def test_table1_tiny_end_to_end(tmp_path):
   assert svlr["difference"] == pytest.approx(
       table["rows"]["Joint SVLR"]["Overall"] - table["rows"]["VQA Only"]["Overall"],
       abs=0.02)
-  assert svlr["low"] <= svlr["difference"] <= svlr["high"]
+  # One seed: no interval (no training noise can be estimated), said loudly.
+  assert svlr["low"] is None and svlr["seeds_needed"] is None
+  assert "1 seed: training noise cannot be estimated" in svlr["warning"]
+  assert "WARNING: 1 seed" in proc.stdout
   assert svlr["num_questions"] == 48 and svlr["paper"] == 2.4
-  zero_shot = claims["Zero-Shot VQA - chance"]
+  zero_shot = claims["Zero-Shot VQA - chance (official metric)"]
   assert zero_shot["difference"] == pytest.approx(
       table["rows"]["Zero-Shot VQA"]["Overall"] - table["chance"], abs=0.02)
+  paper_chance = claims["Zero-Shot VQA - chance (1/choices)"]
+  assert paper_chance["chance"] == pytest.approx(100 / 18, abs=0.01)
+  assert paper_chance["paper_ratio"] == 2.93      # 16.4 / 5.6
   assert "paired differences" in proc.stdout
 
   # The ablation reuses Table 1's three joint rows and adds its two variants.
