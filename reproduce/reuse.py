@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 
-from reproduce import common
+from reproduce import options
+from svlr_tf.runtime.entry_points import fail
 
-FLAGS = common.FLAGS
+FLAGS = options.FLAGS
 
 
 def runs_dir(result) -> str:
@@ -24,7 +25,7 @@ def runs_dir(result) -> str:
 
 def selected(result) -> list:
   rows = result.rows
-  return common.select_rows(rows, FLAGS.experiments) if result.select else list(rows)
+  return options.select_rows(rows, FLAGS.experiments) if result.select else list(rows)
 
 
 def reused_rows(result) -> list:
@@ -41,7 +42,7 @@ def seeds_with_results(result) -> list:
                                              "results.json")) for r in rows)]
 
 
-def _finished(row, seed: int, setup: common.Setup, where: str) -> bool:
+def _finished(row, seed: int, setup: "reproduce.common.Setup", where: str) -> bool:
   """Whether the run of ``row`` and ``seed`` under ``where`` is finished with the
   config this command line gives it (what ``svlr_tf.training.grid.run_grid`` reuses)."""
   from svlr_tf.training.experiment import config_for_data
@@ -50,14 +51,14 @@ def _finished(row, seed: int, setup: common.Setup, where: str) -> bool:
   path = os.path.join(run_dir(where, row, seed), "results.json")
   if not os.path.exists(path):
     return False
-  merged = {k: dict(v) for k, v in common.overrides().items()}
+  merged = {k: dict(v) for k, v in options.overrides().items()}
   for section, values in (row.overrides or {}).items():
     merged.setdefault(section, {}).update(values)
   try:
     config = config_for_data(FLAGS.preset, row.experiment, setup.data, seed, None,
                              merged)
   except ValueError as e:
-    common.fail(str(e))
+    fail(str(e))
   if row.name:
     config = config.replace(name=row.name)
   saved = read_json(path)
@@ -72,7 +73,7 @@ def train_command(result, seeds: int) -> str:
   source = registry.RESULTS[result.reuses]
   args = [f"python -m reproduce.{source.key}"]
   names = ("preset", "data_dir", "steps", "mixed_precision", "jit_compile",
-           "input_mode") + tuple(f"config.{s}.{f}" for s, f, _ in common.overridable())
+           "input_mode") + tuple(f"config.{s}.{f}" for s, f, _ in options.overridable())
   for name in names:
     if FLAGS[name].present:
       args.append(FLAGS[name].serialize())
@@ -100,7 +101,7 @@ def not_trained(result, seeds) -> str:
           f"`{train_command(result, max(seeds) + 1)}`")
 
 
-def reused_seeds(result, setup: common.Setup) -> list:
+def reused_seeds(result, setup: "reproduce.common.Setup") -> list:
   """The seeds (of --seeds; the first only for a one-seed result) whose reused
   runs are all finished; says which in one line, or stops naming the command
   that trains them."""
@@ -109,7 +110,7 @@ def reused_seeds(result, setup: common.Setup) -> list:
   done = [s for s in wanted if all(_finished(r, s, setup, runs_dir(result))
                                    for r in rows)]
   if not done:
-    common.fail(not_trained(result, wanted))
+    fail(not_trained(result, wanted))
   if result.one_seed:
     done, wanted = done[:1], done[:1]
   missing = [s for s in wanted if s not in done]

@@ -113,8 +113,9 @@ def visual_section(data, words, spaces):
   ones (``svlr_tf.evaluation.visual_similarity``); None on real data."""
   from svlr_tf.runtime.errors import DataError
   from svlr_tf.evaluation import visual_similarity as vs
+  from svlr_tf.world import truth as world_truth
   try:
-    truth = vs.latent_class_similarity(data.meta, data.objects)
+    truth = world_truth.latent_class_similarity(data.meta, data.objects)
   except DataError as e:
     print(f"no true visual similarity: {e}", flush=True)
     return None

@@ -3,8 +3,7 @@
 import importlib
 
 from svlr_tf.runtime.startup import quiet_tensorflow_import
-
-__version__ = "0.1.0"
+from svlr_tf.runtime.version import __version__  # noqa: F401
 
 # TensorFlow's C++ start-up log (oneDNN, CUDA probing, "failed call to cuInit")
 # hidden when it is first imported, as the command lines do (svlr_tf.runtime.startup).

@@ -119,9 +119,8 @@ def test_layers(graph, importer, forbidden):
 # From the ground up (docs/architecture.md has the picture). The root package
 # ``svlr_tf`` (its version string and the lazy ``svlr_tf.Predictor``) is the ground.
 LAYERS = (
-    ("svlr_tf",),
     ("svlr_tf.runtime", "svlr_tf.config"),
-    ("svlr_tf.text", "svlr_tf.model", "svlr_tf.tables"),
+    ("svlr_tf", "svlr_tf.text", "svlr_tf.model", "svlr_tf.tables"),
     ("svlr_tf.data",),
     ("svlr_tf.world", "svlr_tf.evaluation"),
     ("svlr_tf.presets", "svlr_tf.viz"),

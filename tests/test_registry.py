@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from reproduce import registry
+from svlr_tf.evaluation import paired
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -89,7 +90,7 @@ def test_shared_rows_are_table1s_runs():
         assert (row.dirname, row.experiment, row.overrides) in table1_runs, row
   # Every claim compares rows of its table.
   for result in registry.ORDER:
-    labels = {r.label for r in result.rows} | {"chance"}
+    labels = {r.label for r in result.rows} | {paired.CHANCE, paired.ONE_IN_CHOICES}
     for claim in result.claims:
       assert {claim.row_a, claim.row_b} <= labels, claim
 

@@ -151,7 +151,7 @@ class Claim:
       or ``ONE_IN_CHOICES`` (1 / number of choices: the paper's 1/18 = 5.56%).
     paper: the paper's value of the same difference (points), if it has one.
     question_type: restrict to the questions of this type ("what color is the").
-    paper_ratio: against a chance row, the paper's row / chance (16.4 / 5.6).
+    paper_ratio: against a chance row, the paper's row / its chance.
   """
 
   row_a: str

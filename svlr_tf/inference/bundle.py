@@ -42,7 +42,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import svlr_tf
+from svlr_tf.runtime.version import __version__
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data import vqa_batch
 from svlr_tf.runtime.errors import DataError
@@ -105,7 +105,7 @@ def _write(predictor, directory: str) -> None:
       "data_description": data_meta.get("description", ""),
       "feature_dim": config.model.region_feature_dim,
       "regions_per_image": config.data.regions_per_image,
-      "svlr_tf": svlr_tf.__version__, "tensorflow": tf.__version__,
+      "svlr_tf": __version__, "tensorflow": tf.__version__,
       "keras": keras.__version__, "verification": verification}, indent=2)
   write_saved_model(predictor.model, config, os.path.join(directory, SAVED_MODEL_DIR))
   integrity.write_manifest(directory)  # last: it vouches for every file above

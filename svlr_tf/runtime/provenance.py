@@ -39,9 +39,9 @@ def provenance() -> dict:
   import keras
   import numpy as np
   import tensorflow as tf
-  import svlr_tf
+  from svlr_tf.runtime.version import __version__
   packages = {"tensorflow": tf.__version__, "keras": keras.__version__,
-              "numpy": np.__version__, "svlr_tf": svlr_tf.__version__}
+              "numpy": np.__version__, "svlr_tf": __version__}
   commit = _git("rev-parse", "HEAD")
   git = None
   if commit:

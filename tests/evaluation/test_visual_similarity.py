@@ -9,6 +9,7 @@ import pytest
 
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import visual_similarity as vs
+from svlr_tf.world import truth as world_truth
 
 
 def _meta(tiny_world):
@@ -18,7 +19,7 @@ def _meta(tiny_world):
 
 def test_latent_similarity_is_the_worlds_and_follows_its_hypernyms(tiny_data, tiny_world):
   meta = _meta(tiny_world)
-  truth = vs.latent_class_similarity(meta, tiny_data.objects)
+  truth = world_truth.latent_class_similarity(meta, tiny_data.objects)
   n = len(tiny_data.objects)
   assert truth.shape == (n, n)
   np.testing.assert_allclose(np.diag(truth), 1.0)
@@ -33,14 +34,14 @@ def test_latent_similarity_is_the_worlds_and_follows_its_hypernyms(tiny_data, ti
 
 def test_latent_similarity_refuses_real_data_and_other_worlds(tiny_data, tiny_world):
   with pytest.raises(DataError, match="not a simulated world"):
-    vs.latent_class_similarity({"source": "vqa"}, tiny_data.objects)
+    world_truth.latent_class_similarity({"source": "vqa"}, tiny_data.objects)
   meta = _meta(tiny_world)
   config = meta["world_config"]
   other = dict(config, object_names=list(reversed(config["object_names"])))
   with pytest.raises(DataError, match="differ"):
-    vs.latent_class_similarity(dict(meta, world_config=other), tiny_data.objects)
+    world_truth.latent_class_similarity(dict(meta, world_config=other), tiny_data.objects)
   with pytest.raises(DataError, match="does not know"):
-    vs.latent_class_similarity(
+    world_truth.latent_class_similarity(
         dict(meta, world_config=dict(meta["world_config"], bogus=1)), tiny_data.objects)
 
 
