@@ -25,11 +25,12 @@ import time
 from absl import app, flags
 
 from svlr_tf.grid import format_duration
+from svlr_tf.presets import PRESET_NAMES
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("runs_root", "runs", "Root of the modules' work directories.")
 flags.DEFINE_list("modules", None, "Run only these modules (default: all available).")
-flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"], "Preset.")
+flags.DEFINE_enum("preset", "default", list(PRESET_NAMES), "Preset.")
 flags.DEFINE_integer("seeds", None, "Seeds per module (default: each module's own).")
 flags.DEFINE_integer("steps", None, "Training steps per run (default: the preset's).")
 

@@ -35,6 +35,7 @@ from svlr_tf import config as config_lib
 from svlr_tf.entry_points import fail
 from svlr_tf.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
 from svlr_tf.errors import DataError
+from svlr_tf.presets import PRESET_NAMES
 
 FLAGS = flags.FLAGS
 
@@ -56,7 +57,7 @@ def _overridable():
 
 
 def define_common_flags(default_workdir: str) -> None:
-  flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
+  flags.DEFINE_enum("preset", "default", list(PRESET_NAMES),
                     "Model dimensions, batch sizes and training budget; with no "
                     "--data_dir also the size of the embedded (simulated) dataset.")
   flags.DEFINE_string("workdir", default_workdir,

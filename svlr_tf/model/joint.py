@@ -26,7 +26,7 @@ from svlr_tf.model.joint_loss import LOSS_NAMES, as_loss_config, joint_loss
 from svlr_tf.model.recognition import (ClassVectors, attribute_loss,
                                        class_embeddings, object_margin_loss,
                                        recognition_scores)
-from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding
+from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding, embed_word_ids
 from svlr_tf.model.vqa import (BimodalScorer, answer_margin_loss,
                                answer_representation, image_representation,
                                question_representation)
@@ -226,7 +226,13 @@ class SVLRModel(keras.Model):
       word_vectors: optional [V', d] table the batch's word ids index instead
         of the model's (words outside the training vocabulary, Sec. 3.2.1).
     Returns: (scores [P, C], attention a(R) [P, C, K]).
+
+    With ``use_image=False`` (Language Only) f(I) is zeros and a(R) is
+    uniform over the image's valid regions: the scores do not depend on the
+    region features.
     """
+    if not self.model_config.use_image:
+      return self._language_only_scores(vqa_batch, training, word_vectors)
     ground = self._ground(vqa_batch, training, extra_ids=(
         vqa_batch["question_bins"], vqa_batch["choice_words"]),
                           word_vectors=word_vectors,
@@ -247,6 +253,36 @@ class SVLRModel(keras.Model):
     scores = self.bimodal_scorer(image, question, answer, training=training,
                                  mask=mask)
     return scores, ground["attention"]
+
+  def _language_only_scores(self, vqa_batch, training, word_vectors):
+    """Eq. 6-7 with f(I) = 0: the question and the answer alone.
+
+    B1 then normalises a constant, so its output is its offset (a learned
+    bias, the same for every choice); nothing reads the region features.
+    """
+    ids = [vqa_batch["question_bins"], vqa_batch["choice_words"]]
+    if word_vectors is None:
+      bin_embeddings, choice_embeddings = embed_word_ids(self.word_embedding, ids)
+    else:
+      bin_embeddings, choice_embeddings = [
+          self.word_embedding.embed_vectors(
+              ops.take(word_vectors, ops.cast(i, "int32"), axis=0)) for i in ids]
+    question = question_representation(bin_embeddings, vqa_batch["question_bins"])
+    answer = answer_representation(choice_embeddings, vqa_batch["choice_words"])
+    num_classes = (self.model_config.num_object_classes
+                   + self.model_config.num_attribute_classes)
+    image = ops.zeros_like(answer[..., :1]) * ops.zeros((num_classes,), answer.dtype)
+    region_mask = ops.cast(vqa_batch["region_mask"], answer.dtype)  # [P, K]
+    attention = ops.zeros_like(answer[..., :1]) + region_mask[:, None, :]
+    attention = attention / ops.maximum(
+        ops.sum(attention, axis=-1, keepdims=True), 1.0)
+    mask = None
+    if "valid" in vqa_batch:
+      valid = ops.cast(vqa_batch["valid"], "bool")[:, None]
+      mask = ops.broadcast_to(valid, ops.shape(answer)[:2])
+    scores = self.bimodal_scorer(image, question, answer, training=training,
+                                 mask=mask)
+    return scores, attention
 
   def zero_shot_scores(self, vqa_batch, word_vectors=None,
                        return_attention=False):

@@ -32,7 +32,7 @@ from typing import Optional
 from svlr_tf import text
 from svlr_tf.errors import DataError
 from svlr_tf.files import read_json
-from svlr_tf.presets import world_config
+from svlr_tf.presets import PRESET_NAMES, world_config
 from svlr_tf.workdir import exclusive_lock
 from svlr_tf.world.geometry import (boxes_line, grounding_records, picture_file,
                                     write_geometry)
@@ -142,7 +142,7 @@ def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--preset", default="default", choices=["tiny", "default", "paper"])
+  parser.add_argument("--preset", default="default", choices=list(PRESET_NAMES))
   parser.add_argument("--out", default=None, help="output dir (default runs/data/world-<preset>)")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--overwrite", action="store_true")
