@@ -55,6 +55,22 @@ flags.DEFINE_integer("steps", None, "Training steps (default: the preset's).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Training seed.")
 flags.DEFINE_bool("skip_training", False, "Only the regime (no model).")
+flags.DEFINE_list("model", [], "Model dimensions to try instead of the preset's, "
+                  "e.g. embedding_dim=128,bimodal_dim=1024 (integers).")
+
+
+def model_overrides(items) -> Dict[str, int]:
+  """{"field": int} from ["field=value", ...] (ValueError naming a bad item)."""
+  from svlr_tf.config import DATA_FIELDS, ModelConfig
+  known = {f for f in ModelConfig.__dataclass_fields__} - set(DATA_FIELDS["model"])
+  out = {}
+  for item in items:
+    name, _, value = item.partition("=")
+    if name not in known or not value.isdigit():
+      raise ValueError(f"--model: {item!r} is not field=integer for a model field "
+                       "the data does not decide")
+    out[name] = int(value)
+  return out
 
 
 def check_baselines(experiments) -> None:
@@ -67,7 +83,7 @@ def check_baselines(experiments) -> None:
 
 
 def calibrate_experiment(data, preset: str, experiment: str, workdir: str,
-                         seed: int = 0, steps=None, log=print) -> Dict:
+                         seed: int = 0, steps=None, log=print, model=None) -> Dict:
   """Trains ``experiment`` with held-out selection and evaluates its selected
   checkpoint on held-out / val only.  Reuses ``<workdir>/calibration.json`` when
   it holds the same config."""
@@ -75,7 +91,8 @@ def calibrate_experiment(data, preset: str, experiment: str, workdir: str,
   from svlr_tf.trainer import Trainer
 
   check_baselines([experiment])
-  config = config_for_data(preset, experiment, data, seed, steps)
+  config = config_for_data(preset, experiment, data, seed, steps,
+                           {"model": dict(model)} if model else None)
   path = os.path.join(workdir, "calibration.json")
   if os.path.exists(path):
     cached = read_json(path)
@@ -105,6 +122,7 @@ def calibrate_experiment(data, preset: str, experiment: str, workdir: str,
 def main(argv):
   del argv
   check_baselines(FLAGS.experiments)
+  model = model_overrides(FLAGS.model)
   from svlr_tf import world
   data_dir = FLAGS.data_dir or world.ensure_world(FLAGS.preset)
   print("regime:", json.dumps(regime.question_statistics(data_dir, "heldout")))
@@ -118,7 +136,7 @@ def main(argv):
   for experiment in FLAGS.experiments:
     out = calibrate_experiment(data, FLAGS.preset, experiment,
                                os.path.join(workdir, experiment), FLAGS.seed,
-                               FLAGS.steps)
+                               FLAGS.steps, model=model)
     figures = {k: v for k, v in out.items() if k.startswith(("heldout", "val"))}
     print(f"{experiment} (paper: {json.dumps(PAPER[experiment])}):",
           json.dumps(figures))
