@@ -43,6 +43,7 @@ from svlr_tf.grid import Run
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/sensitivity")
 flags.adopt_module_key_flags(common)
+FLAGS.set_default("seeds", 1)  # 1-2 seeds per point: the grid is the repetition
 flags.DEFINE_list("points", None, "Grid points to run (default: all of POINTS).")
 flags.DEFINE_string("table1_workdir", None, "Reuse Table 1's runs (its --workdir) "
                     "for the x1 point at the preset's width.")
@@ -121,12 +122,12 @@ def summary_line(point: Point, differences: List[Dict]) -> str:
 def main(argv):
   del argv
   from svlr_tf.grid import run_grid
-  setup = common.start("Sensitivity")
-  given = common.overrides()
-  points = select_points(FLAGS.points)
   if FLAGS.data_dir:
     common.fail("reproduce.sensitivity varies the embedded world; --data_dir is "
                 "not supported")
+  points = select_points(FLAGS.points)
+  setup = common.start("Sensitivity")
+  given = common.overrides()
   lines = ["| point | VQA train | model width | "
            + " | ".join(c.name for c in CLAIMS) + " |",
            "|---|---|---|" + "---:|" * len(CLAIMS)]

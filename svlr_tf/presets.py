@@ -7,8 +7,11 @@ word-vector width, feature width, class counts, regions per image) are not here:
 they are read from the data (``ExperimentConfig.with_data_dims``).
 
 ``tiny``    tests: seconds on a CPU.
-``default`` the embedded dataset: all of Table 1 (4 rows x 3 seeds) in at most
-            15 minutes on 2 CPU cores.
+``default`` the embedded dataset: all of Table 1 (5 rows x 3 seeds) in about
+            17 minutes on 2 quiet CPU cores (estimated: 15 min 6 s measured for 4
+            rows; a Language Only run takes about half a VQA Only run).
+``default_v1`` the default world and model before issue 20's calibration,
+            pinned bit for bit (tests/world/test_default_v1.py).
 ``paper``   the paper's model (Sec. 3-4: 2500-d bimodal layer, M = 200, P = 50,
             the ``ExperimentConfig`` defaults); its world has the paper's data
             dimensions (2048-d features, 100 regions, 1000 + 1000 classes) and few
@@ -96,13 +99,12 @@ PRESETS: Dict[str, Preset] = {
 }
 
 
-# The default preset: ``default_v1`` calibrated on the paper's baselines (issue 20,
-# docs/world.md "Calibration log"; held-out / val figures only).
-_V1 = PRESETS["default_v1"]
-PRESETS["default"] = dataclasses.replace(
-    _V1,
-    world=dataclasses.replace(_V1.world, **{}),  # CALIBRATED_WORLD
-)
+# The default preset.  Issue 20 calibrates it on the paper's baselines (held-out /
+# val figures only; docs/world.md, "Calibration log"); no candidate measured so far
+# meets the targets (VQA Only about +9 over Language Only), so it is still
+# ``default_v1``.  A calibrated default is set here, and ``default_v1`` keeps the
+# old world and model bit for bit.
+PRESETS["default"] = PRESETS["default_v1"]
 
 
 def _preset(name: str) -> Preset:
