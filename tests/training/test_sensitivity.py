@@ -12,7 +12,7 @@ from tests.training.test_entry_points import _run
 def test_sensitivity_tiny_two_points_and_reuse(tmp_path):
   args = ["-m", "reproduce.sensitivity", "--preset", "tiny", "--seeds", "1",
           "--steps", "4", "--points", "x1,x4", "--workdir", str(tmp_path / "s")]
-  proc = _run(args, cwd=tmp_path)
+  proc = _run(args, cwd=tmp_path, timeout=1800)  # 8 tiny runs and 2 worlds
   assert proc.returncode == 0, proc.stderr[-3000:]
   out = json.load(open(tmp_path / "s" / "sensitivity.json"))
   assert list(out["points"]) == ["x1", "x4"]
@@ -33,7 +33,7 @@ def test_sensitivity_tiny_two_points_and_reuse(tmp_path):
   assert counts["x4"]["heldout"] == counts["x1"]["heldout"]
   table = (tmp_path / "s" / "sensitivity.md").read_text()
   assert "| x1 | x1 | preset |" in table and "| x4 | x4 | preset |" in table
-  again = _run(args, cwd=tmp_path)
+  again = _run(args, cwd=tmp_path, timeout=900)
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stdout.count("done already") == 8  # every run reused
 
