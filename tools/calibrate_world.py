@@ -3,6 +3,7 @@ r"""Measures a world against the paper's BASELINES, on held-out / val splits onl
     python -m tools.calibrate_world --preset default                # regime + 3 baselines
     python -m tools.calibrate_world --preset default --skip_training   # regime only
     python -m tools.calibrate_world --data_dir DIR --experiments language_only,vqa_only
+    python -m tools.calibrate_world --model embedding_dim=128,bimodal_dim=1024   # other dims
 
 The rule (docs/world.md, "Calibration"): the world is calibrated on the paper's
 baselines only -- Genome Only recognition (Sec. 5.3: object 43.3%, attribute

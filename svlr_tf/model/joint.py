@@ -29,7 +29,7 @@ from svlr_tf.model.recognition import (ClassVectors, attribute_loss,
 from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding, embed_word_ids
 from svlr_tf.model.vqa import (BimodalScorer, answer_margin_loss,
                                answer_representation, image_representation,
-                               question_representation)
+                               no_image, question_representation)
 from svlr_tf.model.zero_shot import EMPTY_QUESTION_READINGS
 from svlr_tf.model.zero_shot import zero_shot_scores as _zero_shot_scores
 
@@ -231,51 +231,33 @@ class SVLRModel(keras.Model):
     uniform over the image's valid regions: the scores do not depend on the
     region features.
     """
-    if not self.model_config.use_image:
-      return self._language_only_scores(vqa_batch, training, word_vectors)
-    ground = self._ground(vqa_batch, training, extra_ids=(
-        vqa_batch["question_bins"], vqa_batch["choice_words"]),
-                          word_vectors=word_vectors,
-                          attention_words=self.attention_words())
-    objects, attributes = self.image_class_vectors(class_vectors)
-    region_class_scores = ops.concatenate([
-        recognition_scores(ground["object_regions"], objects),
-        recognition_scores(ground["attribute_regions"], attributes)], axis=-1)
-    image = image_representation(ground["attention"], region_class_scores)
-    bin_embeddings, choice_embeddings = ground["extra_embeddings"]
-    question = question_representation(bin_embeddings,
-                                       vqa_batch["question_bins"])
-    answer = answer_representation(choice_embeddings, vqa_batch["choice_words"])
-    mask = None
-    if "valid" in vqa_batch:
-      valid = ops.cast(vqa_batch["valid"], "bool")[:, None]
-      mask = ops.broadcast_to(valid, ops.shape(answer)[:2])
-    scores = self.bimodal_scorer(image, question, answer, training=training,
-                                 mask=mask)
-    return scores, ground["attention"]
-
-  def _language_only_scores(self, vqa_batch, training, word_vectors):
-    """Eq. 6-7 with f(I) = 0: the question and the answer alone.
-
-    B1 then normalises a constant, so its output is its offset (a learned
-    bias, the same for every choice); nothing reads the region features.
-    """
-    ids = [vqa_batch["question_bins"], vqa_batch["choice_words"]]
-    if word_vectors is None:
-      bin_embeddings, choice_embeddings = embed_word_ids(self.word_embedding, ids)
+    text_ids = [vqa_batch["question_bins"], vqa_batch["choice_words"]]
+    if self.model_config.use_image:
+      ground = self._ground(vqa_batch, training, extra_ids=text_ids,
+                            word_vectors=word_vectors,
+                            attention_words=self.attention_words())
+      objects, attributes = self.image_class_vectors(class_vectors)
+      region_class_scores = ops.concatenate([
+          recognition_scores(ground["object_regions"], objects),
+          recognition_scores(ground["attribute_regions"], attributes)], axis=-1)
+      attention = ground["attention"]
+      image = image_representation(attention, region_class_scores)
+      bin_embeddings, choice_embeddings = ground["extra_embeddings"]
+    elif word_vectors is None:  # Language Only: g on the text, no region read
+      bin_embeddings, choice_embeddings = embed_word_ids(self.word_embedding,
+                                                         text_ids)
     else:
       bin_embeddings, choice_embeddings = [
           self.word_embedding.embed_vectors(
-              ops.take(word_vectors, ops.cast(i, "int32"), axis=0)) for i in ids]
-    question = question_representation(bin_embeddings, vqa_batch["question_bins"])
+              ops.take(word_vectors, ops.cast(i, "int32"), axis=0))
+          for i in text_ids]
+    question = question_representation(bin_embeddings,
+                                       vqa_batch["question_bins"])
     answer = answer_representation(choice_embeddings, vqa_batch["choice_words"])
-    num_classes = (self.model_config.num_object_classes
-                   + self.model_config.num_attribute_classes)
-    image = ops.zeros_like(answer[..., :1]) * ops.zeros((num_classes,), answer.dtype)
-    region_mask = ops.cast(vqa_batch["region_mask"], answer.dtype)  # [P, K]
-    attention = ops.zeros_like(answer[..., :1]) + region_mask[:, None, :]
-    attention = attention / ops.maximum(
-        ops.sum(attention, axis=-1, keepdims=True), 1.0)
+    if not self.model_config.use_image:
+      image, attention = no_image(answer, vqa_batch["region_mask"],
+                                  self.model_config.num_object_classes
+                                  + self.model_config.num_attribute_classes)
     mask = None
     if "valid" in vqa_batch:
       valid = ops.cast(vqa_batch["valid"], "bool")[:, None]
