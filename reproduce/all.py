@@ -24,7 +24,7 @@ import time
 
 from absl import app, flags
 
-from svlr_tf.grid import format_duration
+from svlr_tf.training.grid import format_duration
 from svlr_tf.presets import PRESET_NAMES
 
 FLAGS = flags.FLAGS
@@ -94,7 +94,7 @@ def main(argv):
       failed.append(name)
   total = round(time.time() - t0, 1)
   os.makedirs(FLAGS.runs_root, exist_ok=True)
-  from svlr_tf.files import atomic_write_json
+  from svlr_tf.runtime.files import atomic_write_json
   atomic_write_json(os.path.join(FLAGS.runs_root, "all.json"),
                     {"seconds": timings, "total_seconds": total, "failed": failed,
                      "preset": FLAGS.preset}, indent=2)

@@ -24,7 +24,7 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/table1")
@@ -59,8 +59,8 @@ def main(argv):
   setup = common.start("Attention pictures (Fig. 4 / 6)")
   from svlr_tf.data.boxes import load_boxes
   from svlr_tf.evaluation.attention_maps import pick_questions, split_attention
-  from svlr_tf.files import atomic_write_text, iter_jsonl
-  from svlr_tf.grid import restore_run
+  from svlr_tf.runtime.files import atomic_write_text, iter_jsonl
+  from svlr_tf.training.grid import restore_run
   from svlr_tf.viz import draw
   from svlr_tf.viz.attention_figure import Panel, question_figure
   from svlr_tf.world.picture import load_picture

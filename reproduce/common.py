@@ -1,6 +1,6 @@
 """What the reproduce entry points share: flags, start-up, the grid, the results.
 
-A reproduce module declares its rows (``svlr_tf.grid.Run``), then::
+A reproduce module declares its rows (``svlr_tf.training.grid.Run``), then::
 
     setup = common.start("Table 1")        # devices, data, strategy, header line
     grid = common.run_grid(ROWS, setup)    # rows x seeds from the flags, resumable
@@ -32,9 +32,9 @@ from typing import Any, Dict, Optional, Sequence
 from absl import flags
 
 from svlr_tf import config as config_lib
-from svlr_tf.entry_points import fail
-from svlr_tf.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.entry_points import fail
+from svlr_tf.runtime.entry_points import run_main as run  # noqa: F401  every module's common.run(main)
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.presets import PRESET_NAMES
 
 FLAGS = flags.FLAGS
@@ -122,10 +122,10 @@ def overrides() -> Dict[str, Dict[str, Any]]:
 
 def setup_devices() -> None:
   """Checks cheap arguments before TensorFlow starts, then sets up devices."""
-  from svlr_tf.entry_points import quiet_tensorflow
+  from svlr_tf.runtime.entry_points import quiet_tensorflow
   quiet_tensorflow()  # an explicit --verbosity=0 or more shows its start-up log
   if FLAGS.cpu_devices:
-    from svlr_tf.distribute import split_cpu
+    from svlr_tf.runtime.distribute import split_cpu
     split_cpu(FLAGS.cpu_devices)
   if FLAGS.deterministic:
     import tensorflow as tf
@@ -147,9 +147,9 @@ Setup = collections.namedtuple("Setup", "data strategy dataset")
 
 
 def worker_role():
-  """This process's part (svlr_tf.distribute.WorkerRole): from TF_CONFIG under
+  """This process's part (svlr_tf.runtime.distribute.WorkerRole): from TF_CONFIG under
   --strategy multiworker (read before TensorFlow starts), else the only process."""
-  from svlr_tf import distribute
+  from svlr_tf.runtime import distribute
   if FLAGS.strategy != "multiworker":
     return distribute.SINGLE_PROCESS
   try:
@@ -162,8 +162,8 @@ def _lock_workdir_until_exit() -> None:
   """One entry point per --workdir at a time (the lock ends with the process);
   stale temporaries of an interrupted run are removed once it is held.  A
   multi-worker run's workers other than the chief share the chief's --workdir
-  and lock it as themselves (svlr_tf.workdir)."""
-  from svlr_tf.workdir import lock_workdir
+  and lock it as themselves (svlr_tf.runtime.workdir)."""
+  from svlr_tf.runtime.workdir import lock_workdir
   role = worker_role()
   lock = lock_workdir(FLAGS.workdir, log=lambda line: print(line, flush=True),
                       worker="" if role.is_chief else role.name)
@@ -213,7 +213,7 @@ def start(title: str) -> Setup:
          "or auto")
   _lock_workdir_until_exit()
   setup_devices()
-  from svlr_tf.distribute import get_strategy
+  from svlr_tf.runtime.distribute import get_strategy
   data = _resolve_data_as_worker()
   check_data(data, config.data)
   dataset = ("real VQA v1 + Visual Genome" if not data.meta.get("simulated")
@@ -253,13 +253,13 @@ def select_rows(rows: Sequence, names: Optional[Sequence[str]]) -> list:
 
 def run_grid(rows: Sequence, setup: Setup, workdir: Optional[str] = None,
              select: bool = True, last: bool = True):
-  """``svlr_tf.grid.run_grid`` over the rows selected by --experiments (all of
+  """``svlr_tf.training.grid.run_grid`` over the rows selected by --experiments (all of
   ``rows`` with ``select=False``) and the seeds, preset, overrides and workdir
   (unless ``workdir`` is given) of the flags.
 
   A multi-worker run's workers other than the chief exit 0 after the ``last``
   grid of the module: the chief evaluates and writes the tables."""
-  from svlr_tf.grid import run_grid as grid
+  from svlr_tf.training.grid import run_grid as grid
   try:
     result = grid(select_rows(rows, FLAGS.experiments) if select else list(rows),
                   range(FLAGS.seeds), data=setup.data,
@@ -285,7 +285,7 @@ def _resolve_data_as_worker():
   chief that stopped here would leave the others waiting for it in the
   strategy's start-up).  One process alone stops at once, as before."""
   import time
-  from svlr_tf.workdir import DirectoryInUse
+  from svlr_tf.runtime.workdir import DirectoryInUse
   deadline = time.time() + (1800 if FLAGS.strategy == "multiworker" else 0)
   while True:
     try:

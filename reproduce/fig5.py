@@ -22,7 +22,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation import recognition_eval
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 from svlr_tf.viz.results import fig5_heat_map
 

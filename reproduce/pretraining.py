@@ -25,7 +25,7 @@ from __future__ import annotations
 from absl import flags
 
 from reproduce import common
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS

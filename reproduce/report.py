@@ -26,12 +26,12 @@ flags.DEFINE_string("out", None, "Output directory (default <runs_root>/report).
 
 def main(argv):
   del argv
-  from svlr_tf.errors import DataError
+  from svlr_tf.runtime.errors import DataError
   from svlr_tf.report.page import build_report
   if not os.path.isdir(FLAGS.runs_root):
     print(f"error: {FLAGS.runs_root}: no such directory", file=sys.stderr)
     sys.exit(1)
-  from svlr_tf.entry_points import quiet_tensorflow
+  from svlr_tf.runtime.entry_points import quiet_tensorflow
   quiet_tensorflow()  # TensorBoard's event reader imports it
   out = FLAGS.out or os.path.join(FLAGS.runs_root, "report")
   try:

@@ -38,7 +38,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation import paired
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 
 FLAGS = flags.FLAGS
 common.define_common_flags("runs/sensitivity")
@@ -121,7 +121,7 @@ def summary_line(point: Point, differences: List[Dict]) -> str:
 
 def main(argv):
   del argv
-  from svlr_tf.grid import run_grid
+  from svlr_tf.training.grid import run_grid
   if FLAGS.data_dir:
     common.fail("reproduce.sensitivity varies the embedded world; --data_dir is "
                 "not supported")

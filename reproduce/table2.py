@@ -33,7 +33,7 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
@@ -59,7 +59,7 @@ PAPER = {"HiCo": 0.27, "SAN2": 0.26, "WTL (predecessor)": 0.38, "SVLR": 0.48,
 def world_questions(data_dir: str):
   """The test questions about an object, and the boxes of their images."""
   from svlr_tf.data.boxes import load_boxes
-  from svlr_tf.files import iter_jsonl
+  from svlr_tf.runtime.files import iter_jsonl
   path = os.path.join(data_dir, "vqa", "test_grounding.jsonl")
   lines = [row for _, row in iter_jsonl(path)]
   asked = [q for q in lines if q.get("asks_about") is not None]
@@ -71,7 +71,7 @@ def hat_questions(data):
   from svlr_tf.data.boxes import load_boxes
   from svlr_tf.data.hat import hat_files, load_hat_map
   files = hat_files(FLAGS.hat_dir)
-  from svlr_tf.files import iter_jsonl
+  from svlr_tf.runtime.files import iter_jsonl
   image_of = {int(r["question_id"]): int(r["image_id"]) for _, r in
               iter_jsonl(os.path.join(data.data_dir, "vqa", "test.jsonl"))}
   kept = sorted(q for q in files if q in image_of)
@@ -167,7 +167,7 @@ def main(argv):
   setup = common.start("Table 2")
   from svlr_tf.evaluation import grounding
   from svlr_tf.evaluation.attention_maps import split_attention
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
 
   # Every input is read before any training.
   if FLAGS.hat_dir:

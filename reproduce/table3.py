@@ -25,9 +25,9 @@ import numpy as np
 from absl import flags
 
 from reproduce import common
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import vqa_results
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
@@ -87,7 +87,7 @@ def main(argv):
   vqa_results.results_file_name(FLAGS.test_split, FLAGS.algorithm)  # a bad name fails now
   setup = common.start("Table 3")
   data = setup.data
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
   from svlr_tf.presets import preset_config
   test, questions = check_test_split(data, preset_config(FLAGS.preset).data,
                                      FLAGS.test_split)

@@ -24,7 +24,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation import word_neighbours as wn
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import mean_std
 
 FLAGS = flags.FLAGS
@@ -56,7 +56,7 @@ def main(argv):
   if FLAGS.experiments:
     common.fail("--experiments: Table 4 reads the Joint SVLR runs only")
   setup = common.start("Table 4")
-  from svlr_tf.grid import restore_run
+  from svlr_tf.training.grid import restore_run
   data = setup.data
   grid = common.run_grid([ROW], setup, workdir=FLAGS.runs, select=False)
   d = grid.config(ROW.label).data

@@ -18,7 +18,7 @@ from absl import flags
 
 from reproduce import common
 from svlr_tf.evaluation.multiple_choice import VQAScorer
-from svlr_tf.grid import Run
+from svlr_tf.training.grid import Run
 from svlr_tf.tables import Table, over_seeds
 
 FLAGS = flags.FLAGS

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from svlr_tf.files import atomic_write_text
+from svlr_tf.runtime.files import atomic_write_text
 
 # Columns shown in the terminal when a table is wider (the .md has them all).
 TERMINAL_COLUMNS = 7

@@ -1,7 +1,7 @@
 import pytest
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json, iter_jsonl, read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_json, iter_jsonl, read_json
 
 
 def test_iter_jsonl_numbers_lines_and_skips_blanks(tmp_path):

@@ -74,8 +74,8 @@ def _in(name, package):
 
 
 def test_the_graph_is_read(graph):
-  assert "svlr_tf.trainer" in graph and "reproduce.table1" in graph
-  assert "svlr_tf.errors" in graph["svlr_tf.files"]
+  assert "svlr_tf.training.trainer" in graph and "reproduce.table1" in graph
+  assert "svlr_tf.runtime.errors" in graph["svlr_tf.runtime.files"]
   assert "svlr_tf.data.prepared.reader" in graph["svlr_tf.data.prepared"]
 
 
@@ -102,8 +102,8 @@ def test_no_import_cycles(graph):
 @pytest.mark.parametrize("importer, forbidden", [
     ("svlr_tf", ("reproduce", "tools")),
     ("tools", ("reproduce",)),
-    ("svlr_tf.model", ("svlr_tf.data", "svlr_tf.trainer", "svlr_tf.world",
-                       "svlr_tf.experiment")),
+    ("svlr_tf.model", ("svlr_tf.data", "svlr_tf.training.trainer", "svlr_tf.world",
+                       "svlr_tf.training.experiment")),
 ])
 def test_layers(graph, importer, forbidden):
   bad = sorted(f"{name} imports {target}" for name, targets in graph.items()

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from svlr_tf import text
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 def _has_wordnet():

@@ -1,12 +1,12 @@
-"""Tests for svlr_tf.word_vectors: loaders, dispatch, the unknown-word table."""
+"""Tests for svlr_tf.text.word_vectors: loaders, dispatch, the unknown-word table."""
 
 import gzip
 
 import numpy as np
 import pytest
 
-from svlr_tf import word_vectors as wv
-from svlr_tf.errors import DataError
+from svlr_tf.text import word_vectors as wv
+from svlr_tf.runtime.errors import DataError
 
 WORDS = ["dog", "cat", "fire", "hydrant", "caf\u00e9"]
 VECTORS = np.arange(len(WORDS) * 4, dtype=np.float32).reshape(len(WORDS), 4) / 7

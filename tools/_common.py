@@ -1,6 +1,6 @@
 """Small helpers shared by the command-line tools in ``tools/``.
 
-- :func:`run_main` (from :mod:`svlr_tf.entry_points`): ``app.run`` wrapper that
+- :func:`run_main` (from :mod:`svlr_tf.runtime.entry_points`): ``app.run`` wrapper that
   turns a :class:`DataError`, an I/O fault or a TensorFlow error into one line on
   stderr and exit status 1.
 - :class:`Progress`: periodic ``name: done/total (rate/s)`` lines.
@@ -23,9 +23,9 @@ from typing import Any, Iterable, Iterator, List, Optional
 import numpy as np
 from absl import logging
 
-from svlr_tf.entry_points import run_main  # noqa: F401  (re-exported)
-from svlr_tf.errors import DataError
-from svlr_tf.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exported
+from svlr_tf.runtime.entry_points import run_main  # noqa: F401  (re-exported)
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import (atomic_path, atomic_write_json, iter_jsonl,  # re-exported
                            read_json)
 
 

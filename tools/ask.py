@@ -25,8 +25,8 @@ from typing import List, Optional
 import numpy as np
 from absl import flags
 
-from svlr_tf.errors import DataError
-from svlr_tf.entry_points import quiet_tensorflow
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.entry_points import quiet_tensorflow
 from tools._common import run_main
 
 FLAGS = flags.FLAGS
@@ -70,7 +70,7 @@ def load_predictor(path: str, data_dir: Optional[str] = None,
   import os  # pylint: disable=import-outside-toplevel
   from svlr_tf.inference import Predictor  # pylint: disable=import-outside-toplevel
   from svlr_tf.inference.bundle import FORMAT  # pylint: disable=import-outside-toplevel
-  from svlr_tf.files import read_json  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.files import read_json  # pylint: disable=import-outside-toplevel
   meta = os.path.join(path, "meta.json")
   if os.path.isfile(meta) and read_json(meta).get("format") == FORMAT:
     return Predictor.load(path, word_vectors=word_vectors, picture_regions=picture,

@@ -11,7 +11,7 @@ baselines only -- Genome Only recognition (Sec. 5.3: object 43.3%, attribute
 and VQA held-out splits.  This tool therefore refuses any other experiment
 (Joint Multitask, Joint SVLR, ...) and never evaluates a test split: each
 experiment is trained with the trainer and its held-out selection
-(``svlr_tf.trainer.Trainer.fit``, not ``run_experiment``, which also tests), then
+(``svlr_tf.training.trainer.Trainer.fit``, not ``run_experiment``, which also tests), then
 its selected checkpoint is evaluated on VQA held-out (per answer and question
 type) or Genome val.  Prints one JSON line per figure and writes
 ``<workdir>/<experiment>/calibration.json``.
@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags
 
-from svlr_tf.files import atomic_write_json, read_json
+from svlr_tf.runtime.files import atomic_write_json, read_json
 from svlr_tf.presets import PRESET_NAMES
 from svlr_tf.world import regime
 
@@ -88,8 +88,8 @@ def calibrate_experiment(data, preset: str, experiment: str, workdir: str,
   """Trains ``experiment`` with held-out selection and evaluates its selected
   checkpoint on held-out / val only.  Reuses ``<workdir>/calibration.json`` when
   it holds the same config."""
-  from svlr_tf.experiment import config_for_data
-  from svlr_tf.trainer import Trainer
+  from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.training.trainer import Trainer
 
   check_baselines([experiment])
   config = config_for_data(preset, experiment, data, seed, steps,

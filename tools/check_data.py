@@ -16,7 +16,7 @@ import time
 from absl import flags
 
 from svlr_tf.data.check import check_prepared
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.presets import PRESET_NAMES
 from tools._common import run_main
 

@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Sequence
 
 from absl import flags, logging
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, run_main
 
 

@@ -22,7 +22,7 @@ import sys
 
 from absl import flags
 
-from svlr_tf.entry_points import quiet_tensorflow
+from svlr_tf.runtime.entry_points import quiet_tensorflow
 from tools._common import run_main
 
 FLAGS = flags.FLAGS

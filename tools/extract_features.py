@@ -39,7 +39,7 @@ import numpy as np
 from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import (BadImages, Progress, clip_boxes, list_images,
                            read_image, read_jsonl, run_main)
 
@@ -123,7 +123,7 @@ class RegionFeatureExtractor:
 
   def __init__(self, backbone: str = "resnet50", weights: Optional[str] = "imagenet",
                batch_size: int = 128, crop_size: int = 224, seed: int = 0):
-    from svlr_tf.startup import import_tensorflow
+    from svlr_tf.runtime.startup import import_tensorflow
     tf = import_tensorflow()  # its C++ start-up log hidden
     from keras.applications import resnet
     self.batch_size = batch_size

@@ -58,7 +58,7 @@ import numpy as np
 from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, atomic_write_lines, run_main
 
 FLAGS = flags.FLAGS

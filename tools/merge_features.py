@@ -20,7 +20,7 @@ from typing import List, Sequence
 from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, run_main
 
 FLAGS = flags.FLAGS

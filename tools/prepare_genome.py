@@ -60,7 +60,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from absl import flags, logging
 
 from svlr_tf.data.prepared import RECOGNITION_SPLITS, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf import text
 from tools._common import (Progress, atomic_write_lines, clip_boxes,
                             list_images, read_json, run_main)

@@ -9,7 +9,7 @@ the VQA records (question bins, question nouns /
 adjectives, choice words / nouns / adjectives) and of the class names in
 classes.json (split on spaces / underscores as ``PreparedData`` does), sorted,
 after ``<pad>``, ``<unk>``. ``word_vectors.npy`` comes from
-``svlr_tf.word_vectors.build_table`` (the paper's word2vec GoogleNews vectors,
+``svlr_tf.text.word_vectors.build_table`` (the paper's word2vec GoogleNews vectors,
 or ``glove-6b-50d`` for a quick offline run); unknown words are logged.
 
 ``meta.json`` takes ``feature_dim`` / ``regions_per_image`` from the feature
@@ -24,12 +24,12 @@ from typing import List, Optional
 
 from absl import flags, logging
 
-from svlr_tf import word_vectors as wv
+from svlr_tf.text import word_vectors as wv
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import (PAD, UNK, UNANNOTATED_VQA_SPLITS, VQA_SPLITS,
                                    PreparedWriter,
                                    class_name_words, feature_store_path)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import read_json, read_jsonl, run_main
 
 FLAGS = flags.FLAGS

@@ -43,8 +43,8 @@ from absl import flags, logging
 
 from svlr_tf import text
 from svlr_tf.data.prepared import NUM_HUMAN_ANSWERS, PreparedWriter
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_json
 from tools._common import Progress, read_json, run_main
 
 FLAGS = flags.FLAGS

@@ -27,7 +27,7 @@ from absl import flags, logging
 
 from svlr_tf import text
 from svlr_tf.data.prepared import UNANNOTATED_VQA_SPLITS, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, read_json, run_main
 from tools.prepare_vqa import TEXT_PROCESSING_FILE, question_record, read_questions
 

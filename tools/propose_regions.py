@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 from absl import flags, logging
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools._common import (BadImages, Progress, clip_boxes, list_images, read_image,
                            run_main)
 

@@ -17,8 +17,8 @@ from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import iter_jsonl
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import iter_jsonl
 
 
 @dataclasses.dataclass

@@ -41,7 +41,7 @@ import numpy as np
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.prepared import (FEATURE_STORES, RECOGNITION_SPLITS, VQA_SPLITS,
                                    PreparedData, class_name_words)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 _SHOW = 5  # ids named per problem line
 

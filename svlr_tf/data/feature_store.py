@@ -38,7 +38,7 @@ from svlr_tf.data.store_format import (CRC_CHUNK_BYTES, INDEX_NAME, INDEX_VERSIO
                                        boxes_name, open_boxes, open_shard,
                                        read_index, shard_name)
 from svlr_tf.data.store_writer import FeatureStoreWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 __all__ = ["FeatureStore", "FeatureStoreWriter", "INDEX_NAME", "INDEX_VERSION",
            "boxes_name", "shard_name"]

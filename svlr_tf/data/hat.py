@@ -16,7 +16,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 _NAME = re.compile(r"^(\d+)_(\d+)\.(png|jpg|jpeg)$", re.IGNORECASE)
 SUBDIRS = ("vqahat_val", "val")

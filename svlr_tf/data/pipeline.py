@@ -34,7 +34,7 @@ from svlr_tf.data.check import store_problems
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.indices import Shard, options, ordered_indices, shuffled_indices  # noqa: F401 (Shard: public here too)
 from svlr_tf.data.prepared import PreparedData, RecognitionSplit, VQASplit, VQA_TEXT_KEYS
-from svlr_tf.errors import DataError, note_pipeline_error
+from svlr_tf.runtime.errors import DataError, note_pipeline_error
 
 _RECOGNITION_TASK, _VQA_TASK = 0, 1
 

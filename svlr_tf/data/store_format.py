@@ -38,7 +38,7 @@ from typing import Optional
 
 import numpy as np
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 INDEX_NAME = "index.npz"
 INDEX_VERSION = 1

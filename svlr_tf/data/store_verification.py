@@ -24,7 +24,7 @@ from typing import Callable, List, Optional
 
 from svlr_tf.data.feature_store import FeatureStore
 from svlr_tf.data.store_format import INDEX_NAME, shard_name
-from svlr_tf.files import atomic_write_json
+from svlr_tf.runtime.files import atomic_write_json
 
 VERIFIED_NAME = "verified.json"
 _RECORD_VERSION = 1

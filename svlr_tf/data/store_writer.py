@@ -17,8 +17,8 @@ from svlr_tf.data.store_format import (CRC_CHUNK_BYTES, HEADER_BYTES, INDEX_NAME
                                        INDEX_VERSION, SHARD_PATTERN, boxes_name,
                                        npy_header, open_boxes, open_shard,
                                        read_index, shard_name)
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_path, atomic_savez
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_path, atomic_savez
 
 
 class FeatureStoreWriter:

@@ -29,9 +29,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.files import iter_jsonl, read_json
+from svlr_tf.runtime.files import iter_jsonl, read_json
 
 DEFAULT_REPLICATES = 2000
 

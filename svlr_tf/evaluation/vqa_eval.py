@@ -39,8 +39,8 @@ import functools
 import re
 from typing import Any, Dict, List, Mapping, Sequence
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import read_json
 
 PUNCTUATION = (";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\",
                "_", "-", ">", "<", "@", "`", ",", "?", "!")

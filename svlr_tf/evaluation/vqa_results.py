@@ -17,8 +17,8 @@ import re
 import zipfile
 from typing import Any, Dict, List, Sequence
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_path, atomic_write_json, read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_path, atomic_write_json, read_json
 
 TASK = "MultipleChoice"
 DATA_TYPE = "mscoco"

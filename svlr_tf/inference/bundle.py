@@ -35,8 +35,8 @@ import tensorflow as tf
 
 import svlr_tf
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json, current_umask, read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_json, current_umask, read_json
 from svlr_tf.inference.vocabulary import load_pretrained
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import class_embeddings, recognition_scores

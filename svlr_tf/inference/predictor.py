@@ -32,15 +32,15 @@ from svlr_tf import text
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data.boxes import boxes_paths, load_boxes
 from svlr_tf.data.prepared import PAD_ID, PreparedData, class_name_words
-from svlr_tf.errors import DataError
-from svlr_tf.files import read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import read_json
 from svlr_tf.inference.results import (Answer, Recognition, RegionWords,
                                        Regions)
 from svlr_tf.inference.vocabulary import OpenVocabulary
 from svlr_tf.model.joint import SVLRModel
 from svlr_tf.model.recognition import recognition_scores
 from svlr_tf.model.svlr import masked_average
-from svlr_tf.task import SVLRTask
+from svlr_tf.training.task import SVLRTask
 from svlr_tf.world.questions import question_type_of
 
 CHECKPOINTS = {"selection": "best", "recognition": "best_recognition"}

@@ -4,7 +4,7 @@ g(w) applies to any word with a pretrained vector, so a trained model can score
 words it never saw in training. ``OpenVocabulary`` starts from the run's table
 (vocab.json + word_vectors.npy, the rows the model was trained with) and gives
 every new word a row by the same rules the training table was built with
-(``svlr_tf.word_vectors.build_table``): the pretrained vector of the word (as is,
+(``svlr_tf.text.word_vectors.build_table``): the pretrained vector of the word (as is,
 lowercased, capitalized), else the mean of its parts' vectors, else a fixed
 pseudo-random vector. Which rule each new word took is kept in ``notes`` so the
 caller can say it.
@@ -23,9 +23,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from svlr_tf import word_vectors as wv
+from svlr_tf.text import word_vectors as wv
 from svlr_tf.data.prepared.layout import PAD_ID
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 # Names under which the GloVe registry package appears in meta.json.
 _GLOVE_NAMES = (wv.GLOVE_PACKAGE_NAME, "glove.6B.50d")

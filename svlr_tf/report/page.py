@@ -17,7 +17,7 @@ import os
 import time
 from typing import Dict, List, Tuple
 
-from svlr_tf.files import atomic_write_text, read_json
+from svlr_tf.runtime.files import atomic_write_text, read_json
 from svlr_tf.report import events
 from svlr_tf.report.sources import SOURCES, Source
 from svlr_tf.viz import results as figures

@@ -58,7 +58,7 @@ from absl import logging
 from svlr_tf.text.lexicon import (CLOSED_CLASS, COLOR_WORDS, NOMINAL_CONTEXT, NUMBER_RE,
                                   VERBAL_CONTEXT, WORD_RE, shipped_adjective_lemma,
                                   shipped_noun_lemma, shipped_tags)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.text.wordnet_corpus import nltk_has, wordnet
 
 BACKENDS = ("perceptron-2013", "nltk-perceptron", "wordnet-lexicon",

@@ -104,7 +104,7 @@ def validation_images(data_dir: str, split: str, attention, predicted_answers,
   import os  # pylint: disable=import-outside-toplevel
 
   from svlr_tf.data.boxes import boxes_paths, load_boxes  # pylint: disable=import-outside-toplevel
-  from svlr_tf.files import iter_jsonl  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.files import iter_jsonl  # pylint: disable=import-outside-toplevel
   from svlr_tf.world.picture import load_picture  # pylint: disable=import-outside-toplevel
 
   if not boxes_paths(data_dir, "vqa"):

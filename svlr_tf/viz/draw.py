@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from svlr_tf.files import atomic_path
+from svlr_tf.runtime.files import atomic_path
 
 # Outline colours of the top regions, rank 1 first (colour-blind friendly).
 TOP_COLORS = ("#ffd000", "#00c8ff", "#ff5fd2", "#7dff6a", "#ff8c1a")

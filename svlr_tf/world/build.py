@@ -30,10 +30,10 @@ import time
 from typing import Optional
 
 from svlr_tf import text
-from svlr_tf.errors import DataError
-from svlr_tf.files import read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import read_json
 from svlr_tf.presets import PRESET_NAMES, world_config
-from svlr_tf.workdir import exclusive_lock
+from svlr_tf.runtime.workdir import exclusive_lock
 from svlr_tf.world.geometry import (boxes_line, grounding_records, picture_file,
                                     write_geometry)
 from svlr_tf.world.records import recognition_records, vqa_records

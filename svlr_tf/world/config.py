@@ -12,7 +12,7 @@ Calibration (``python -m tools.calibrate_world --preset default``, seed 0,
 measured on 2 CPU cores; targets in brackets)::
 
   recognition-only model (the genome_only experiment at the default preset,
-  1500 steps of the trainer's own step, svlr_tf.task), Genome test:
+  1500 steps of the trainer's own step, svlr_tf.training.task), Genome test:
     object accuracy     41.13%   [paper: 43.3%]
     attribute accuracy  37.33%   [paper: 36.9%]
   (The world's parameters were set with an earlier loop -- plain Adam, no

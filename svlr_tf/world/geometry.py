@@ -9,7 +9,7 @@ import os
 import time
 from typing import Dict, List
 
-from svlr_tf.files import atomic_path
+from svlr_tf.runtime.files import atomic_path
 from svlr_tf.world import layout, picture
 from svlr_tf.world.classes import Classes
 from svlr_tf.world.images import VQAImage

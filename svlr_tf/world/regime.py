@@ -26,7 +26,7 @@ from typing import Dict, List
 import numpy as np
 
 from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.files import iter_jsonl
+from svlr_tf.runtime.files import iter_jsonl
 
 
 def read_split(data_dir: str, split: str) -> List[Dict]:

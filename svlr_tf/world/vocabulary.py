@@ -226,8 +226,8 @@ def build_vocabulary(wn=None, num_objects: int = 1000,
 
 def load_vocabulary(path: Optional[str] = None) -> Dict[str, Any]:
   """Reads the shipped vocabulary.json."""
-  from svlr_tf.errors import DataError  # pylint: disable=import-outside-toplevel
-  from svlr_tf.files import read_json  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.errors import DataError  # pylint: disable=import-outside-toplevel
+  from svlr_tf.runtime.files import read_json  # pylint: disable=import-outside-toplevel
   path = path or VOCABULARY_PATH
   vocab = read_json(path)
   if not isinstance(vocab, dict):

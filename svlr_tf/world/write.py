@@ -27,7 +27,7 @@ _GLOVE = None
 
 def word_table(words: List[str]):
   """(vectors [len(words), 50], unknown words) from the real GloVe 6B 50-d vectors."""
-  from svlr_tf import word_vectors  # pylint: disable=import-outside-toplevel
+  from svlr_tf.text import word_vectors  # pylint: disable=import-outside-toplevel
   global _GLOVE
   if _GLOVE is None:  # ~80 MB: load once per process
     _GLOVE = word_vectors.load_glove_package()

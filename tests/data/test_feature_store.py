@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter, shard_name
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 DIM = 6
 

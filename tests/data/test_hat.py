@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from svlr_tf.data.hat import hat_files, load_hat_map
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 def _write(path, array):

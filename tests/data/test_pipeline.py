@@ -12,7 +12,7 @@ import tensorflow as tf
 from svlr_tf.config import DataConfig, experiment_config
 from svlr_tf.data import pipeline
 from svlr_tf.data.prepared import PreparedData, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prepared import make_prepared, vqa_records  # noqa: E402  (tiny fixture builder)

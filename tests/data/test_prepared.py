@@ -8,7 +8,7 @@ import pytest
 
 from svlr_tf.data.prepared import (PreparedData, PreparedWriter, feature_store_path,
                                    FORMAT, VERSION)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 WORDS = ["<pad>", "<unk>", "dog", "cat", "animal", "traffic", "light", "red", "blue",
          "furry", "what", "color", "is", "the", "yes", "no", "1", "2", "3", "green",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 from svlr_tf.evaluation import paired
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from svlr_tf.evaluation import vqa_eval
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 def humans(*groups):

@@ -9,12 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from svlr_tf.errors import DataError
-from svlr_tf.experiment import config_for_data
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.training.experiment import config_for_data
 from svlr_tf.inference import Predictor
 from svlr_tf.inference import bundle
 from svlr_tf.inference.vocabulary import OpenVocabulary
-from svlr_tf.trainer import Trainer
+from svlr_tf.training.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

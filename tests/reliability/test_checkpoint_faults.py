@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
+from svlr_tf.training.checkpoints import (EvaluationHistory, checkpoint_steps,
                                  restore_newest_readable)
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 @pytest.fixture

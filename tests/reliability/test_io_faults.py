@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from svlr_tf import files
-from svlr_tf.errors import DataError, one_line
+from svlr_tf.runtime import files
+from svlr_tf.runtime.errors import DataError, one_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -26,8 +26,8 @@ def _env(**extra):
 # EFBIG (Python ignores SIGXFSZ), the way ENOSPC fails a write on a full disk.
 _FULL_DISK = textwrap.dedent("""
     import resource, sys
-    from svlr_tf.files import atomic_write_json
-    from svlr_tf.errors import one_line
+    from svlr_tf.runtime.files import atomic_write_json
+    from svlr_tf.runtime.errors import one_line
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
     try:
       atomic_write_json(sys.argv[1], {"rows": list(range(10000))})
@@ -92,7 +92,7 @@ def test_read_error_inside_the_input_pipeline_is_reported_as_itself(
   from svlr_tf.data import pipeline
   from svlr_tf.data.feature_store import FeatureStore
   from svlr_tf.data.prepared import feature_store_path
-  from svlr_tf.experiment import config_for_data
+  from svlr_tf.training.experiment import config_for_data
 
   cfg = config_for_data("tiny", "vqa_only", tiny_data, seed=0)
   store = FeatureStore(feature_store_path(tiny_data.data_dir, "vqa"))

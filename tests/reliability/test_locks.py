@@ -8,15 +8,15 @@ import textwrap
 
 import pytest
 
-from svlr_tf.errors import DataError
-from svlr_tf.workdir import (DirectoryInUse, exclusive_lock, lock_workdir,
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.workdir import (DirectoryInUse, exclusive_lock, lock_workdir,
                              remove_stale_temporaries)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from svlr_tf.workdir import exclusive_lock
+    from svlr_tf.runtime.workdir import exclusive_lock
     with exclusive_lock(sys.argv[1], "test"):
       print("locked", flush=True)
       sys.stdin.readline()   # hold until the test closes stdin

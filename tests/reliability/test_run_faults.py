@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from svlr_tf.errors import DataError
-from svlr_tf.experiment import config_for_data, run_experiment
-from svlr_tf.trainer import Trainer
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.training.experiment import config_for_data, run_experiment
+from svlr_tf.training.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -99,7 +99,7 @@ def test_missing_best_whose_weights_are_gone_is_an_error(tiny_data, copy_of):
 
 _HOLD = textwrap.dedent("""
     import sys
-    from svlr_tf.workdir import lock_workdir
+    from svlr_tf.runtime.workdir import lock_workdir
     with lock_workdir(sys.argv[1]):
       print("locked", flush=True)
       sys.stdin.readline()
@@ -148,7 +148,7 @@ def test_argument_mistakes_are_one_line_errors(tmp_path, args, expected):
     (["NOWHERE"], "NOWHERE: prepared data directory does not exist"),
 ])
 def test_a_tools_argument_mistakes_are_one_line_errors(tmp_path, args, expected):
-  # The tools share the reproduce modules' runner (svlr_tf.entry_points.run_main);
+  # The tools share the reproduce modules' runner (svlr_tf.runtime.entry_points.run_main);
   # tools.check_data takes one positional argument.
   proc = subprocess.run([sys.executable, "-m", "tools.check_data"]
                         + [str(tmp_path / a) if a == "NOWHERE" else a for a in args],

@@ -10,7 +10,7 @@ import pytest
 from svlr_tf.data import store_verification
 from svlr_tf.data.feature_store import FeatureStore, FeatureStoreWriter, shard_name
 from svlr_tf.data.store_verification import open_verified, verify_once
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 DIM = 4
 

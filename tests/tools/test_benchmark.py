@@ -1,4 +1,4 @@
-"""tools/benchmark/ and svlr_tf/flops.py: FLOP formula and the results' keys.
+"""tools/benchmark/ and svlr_tf/training/flops.py: FLOP formula and the results' keys.
 
 Timings are never asserted (the machine is shared); only the formula, the
 synthetic data and the shape of the results.
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from svlr_tf import flops
+from svlr_tf.training import flops
 from svlr_tf.config import ExperimentConfig, experiment_config
 from svlr_tf.presets import world_preset_config as preset_config
 

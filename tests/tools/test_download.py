@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import download
 
 

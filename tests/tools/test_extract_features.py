@@ -8,7 +8,7 @@ from PIL import Image
 import pytest
 
 from svlr_tf.data.feature_store import FeatureStore
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import extract_features, merge_features
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from svlr_tf.data.check import check_prepared
 from svlr_tf.data.feature_store import FeatureStore
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import import_features
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import prepare_genome
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -10,7 +10,7 @@ import pytest
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
 from svlr_tf.data.prepared import PreparedData, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import prepare_vocab, prepare_vqa
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -8,7 +8,7 @@ import pytest
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
 from svlr_tf.data.prepared import PreparedData, PreparedWriter
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import vqa_results
 from tools import prepare_vocab, prepare_vqa, prepare_vqa_test
 from tests.tools.test_prepare_vqa import _CHOICES, _glove, write_vqa

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from tools import propose_regions
 from tools._common import clip_boxes
 

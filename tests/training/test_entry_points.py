@@ -93,13 +93,13 @@ def test_entry_point_bad_data_dir_is_one_line_error(tmp_path):
 _MIRRORED = textwrap.dedent("""
     import json, sys
     import numpy as np
-    from svlr_tf.distribute import split_cpu, get_strategy
+    from svlr_tf.runtime.distribute import split_cpu, get_strategy
     split_cpu(2)
     import tensorflow as tf
     from svlr_tf import world
     from svlr_tf.data.prepared import PreparedData
-    from svlr_tf.experiment import config_for_data
-    from svlr_tf.trainer import Trainer
+    from svlr_tf.training.experiment import config_for_data
+    from svlr_tf.training.trainer import Trainer
     tf.config.experimental.enable_op_determinism()
     data = PreparedData(world.ensure_world("tiny", root=sys.argv[1]))
     cfg = config_for_data("tiny", "joint_svlr", data, seed=0, steps=3)
@@ -164,13 +164,14 @@ def test_sigkill_then_rerun_gives_the_same_result_as_an_uninterrupted_run(tmp_pa
 _MIRRORED_SGD = textwrap.dedent("""
     import json, sys
     import numpy as np
-    from svlr_tf.distribute import split_cpu, get_strategy
+    from svlr_tf.runtime.distribute import split_cpu, get_strategy
     split_cpu(2)
     import keras
     import tensorflow as tf
-    from svlr_tf import task as task_lib, trainer as trainer_lib, world
+    from svlr_tf import world
+    from svlr_tf.training import task as task_lib, trainer as trainer_lib
     from svlr_tf.data.prepared import PreparedData
-    from svlr_tf.experiment import config_for_data
+    from svlr_tf.training.experiment import config_for_data
     # Plain SGD: the update is proportional to the gradient, so a wrong loss
     # scaling across replicas (Adam would hide it) changes the update's size.
     task_lib.build_optimizer = lambda cfg: keras.optimizers.SGD(0.5)

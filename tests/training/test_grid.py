@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from svlr_tf.grid import Run, format_duration, restore_run, run_grid
+from svlr_tf.training.grid import Run, format_duration, restore_run, run_grid
 from svlr_tf.tables import Table, mean_std
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

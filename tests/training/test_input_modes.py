@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from svlr_tf import task as task_lib
+from svlr_tf.training import task as task_lib
 from svlr_tf.config import ExperimentConfig
 from svlr_tf.data import input_mode, resident
-from svlr_tf.experiment import config_for_data
-from svlr_tf.trainer import Trainer
+from svlr_tf.training.experiment import config_for_data
+from svlr_tf.training.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -112,10 +112,10 @@ def test_resident_features_are_freed_when_training_ends(runs):
 
 _RELEASE = r"""
 import gc, json, sys
-from svlr_tf import resources
+from svlr_tf.runtime import resources
 from svlr_tf.data.prepared import PreparedData
 from svlr_tf.presets import world_preset_config
-from svlr_tf.task import SVLRTask
+from svlr_tf.training.task import SVLRTask
 from tools.benchmark.data import write_synthetic_prepared
 from tools.benchmark.memory import memory_config
 path = sys.argv[1]
@@ -128,7 +128,7 @@ task = SVLRTask(config)
 model = task.build_model_for_data(data)
 optimizer = task.build_optimizer(model)
 
-def run():  # what a run does with its resident features (svlr_tf.experiment)
+def run():  # what a run does with its resident features (svlr_tf.training.experiment)
   with resources.released_gradient_registrations():
     features = task.build_resident(data, stores, log=lambda line: None)
     step = task.compiled_train_step(model, optimizer, jit_compile=False,
@@ -204,12 +204,12 @@ def test_a_one_task_experiment_loads_only_its_store(tiny_data):
 _MIRRORED = r"""
 import json, sys
 import numpy as np
-from svlr_tf.distribute import split_cpu, get_strategy
+from svlr_tf.runtime.distribute import split_cpu, get_strategy
 split_cpu(2)
 import keras
 from svlr_tf.data.prepared import PreparedData
-from svlr_tf.experiment import config_for_data
-from svlr_tf.task import SVLRTask
+from svlr_tf.training.experiment import config_for_data
+from svlr_tf.training.task import SVLRTask
 data = PreparedData(sys.argv[1])
 strategy = get_strategy("mirrored")
 stores = {kind: data.feature_store(kind) for kind in ("vqa", "genome")}
@@ -316,5 +316,5 @@ def test_the_input_mode_does_not_make_another_config():
   assert host.describes(saved)
   saved["train"]["jit_compile"] = True
   assert not host.describes(saved)
-  from svlr_tf.trainer import _check_same_run
+  from svlr_tf.training.trainer import _check_same_run
   _check_same_run(ExperimentConfig().to_dict(), host.to_dict(), "config.json")

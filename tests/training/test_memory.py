@@ -5,7 +5,7 @@ import gc
 
 import pytest
 
-from svlr_tf.experiment import config_for_data, run_experiment
+from svlr_tf.training.experiment import config_for_data, run_experiment
 
 _KINDS = ("VQASplit", "RecognitionSplit", "FeatureStore", "Trainer", "SVLRModel",
           "FuncGraph")
@@ -31,7 +31,7 @@ def test_a_finished_run_releases_its_splits_stores_and_graphs(tiny_data, tmp_pat
     assert after[kind] <= before[kind], (kind, before, after)
   # Keras' optimizer all-reduces the gradients through a tf.custom_gradient, which
   # TF registers in its process-wide gradient registry; run_experiment removes a
-  # run's registrations (svlr_tf/resources.py), so no traced step is kept.
+  # run's registrations (svlr_tf/runtime/resources.py), so no traced step is kept.
   assert after["FuncGraph"] <= before["FuncGraph"], (before, after)
   assert len(_registry()) == registry_before
 
@@ -43,7 +43,7 @@ def _registry():
 
 def test_released_gradient_registrations_removes_only_what_was_added_inside():
   import tensorflow as tf
-  from svlr_tf.resources import released_gradient_registrations
+  from svlr_tf.runtime.resources import released_gradient_registrations
 
   @tf.custom_gradient
   def double(x):

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from svlr_tf import distribute
+from svlr_tf.runtime import distribute
 from svlr_tf.data import pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _batches(data, stores, shard, steps=3):
-  from svlr_tf.experiment import config_for_data
+  from svlr_tf.training.experiment import config_for_data
   cfg = config_for_data("tiny", "joint_svlr", data, seed=0, steps=steps)
   ds = pipeline.joint_dataset(data, stores, cfg, seed=7, num_batches=steps, shard=shard)
   return [{task: {k: v.numpy() for k, v in batch.items()} for task, batch in e.items()}
@@ -118,7 +118,7 @@ def test_the_chief_is_worker_0_or_the_chief_task():
 
 
 def test_a_worker_locks_the_shared_workdir_as_itself(tmp_path):
-  from svlr_tf.workdir import DirectoryInUse, lock_workdir
+  from svlr_tf.runtime.workdir import DirectoryInUse, lock_workdir
   stale = tmp_path / ".config.json.abcd1234.tmp"
   stale.write_text("")
   scratch = tmp_path / ".worker1" / "checkpoints"
@@ -128,7 +128,7 @@ def test_a_worker_locks_the_shared_workdir_as_itself(tmp_path):
     assert stale.exists()  # the chief's files are the chief's
     assert (tmp_path / ".lock-worker1").exists()
     # The chief locks the same directory at the same time (here: another process).
-    code = ("import sys; from svlr_tf.workdir import lock_workdir\n"
+    code = ("import sys; from svlr_tf.runtime.workdir import lock_workdir\n"
             "with lock_workdir(sys.argv[1]): pass\n"
             "with lock_workdir(sys.argv[1], worker='worker1'): pass\n")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=120,
@@ -142,8 +142,8 @@ def test_a_worker_locks_the_shared_workdir_as_itself(tmp_path):
 def test_variables_synchronized_on_read_are_refused(tiny_data, tmp_path):
   import types
   import tensorflow as tf
-  from svlr_tf.experiment import config_for_data
-  from svlr_tf.trainer import Trainer
+  from svlr_tf.training.experiment import config_for_data
+  from svlr_tf.training.trainer import Trainer
   cfg = config_for_data("tiny", "joint_svlr", tiny_data, seed=0, steps=1)
   trainer = Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None)
   Trainer._check_mirrored_only(trainer)  # the model and Adam: none
@@ -164,7 +164,7 @@ def _float32_sum(values):
 
 
 def test_the_start_check_is_exact_for_a_cluster_of_many_replicas():
-  from svlr_tf.trainer import start_signature
+  from svlr_tf.training.trainer import start_signature
   rng = np.random.default_rng(0)
   for step, run in [(0, 0), (100000, (1 << 20) - 1), (3_000_000, 1048377)] + [
       (int(s), int(r)) for s, r in zip(rng.integers(0, 1 << 30, 20),
@@ -228,15 +228,15 @@ _WORKER = textwrap.dedent("""
     import numpy as np
     strategy_name, data_dir, workdir, out = sys.argv[1:5]
     seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-    from svlr_tf.distribute import get_strategy, split_cpu, worker_role
+    from svlr_tf.runtime.distribute import get_strategy, split_cpu, worker_role
     if strategy_name == "mirrored":
       split_cpu(2)
     import tensorflow as tf
     strategy = get_strategy(strategy_name, collective_timeout=120)
     tf.config.experimental.enable_op_determinism()
     from svlr_tf.data.prepared import PreparedData
-    from svlr_tf.experiment import config_for_data
-    from svlr_tf.trainer import Trainer
+    from svlr_tf.training.experiment import config_for_data
+    from svlr_tf.training.trainer import Trainer
     data = PreparedData(data_dir)
     # Two checkpoint segments (10 + 2 steps): the second reads a fresh stream.
     cfg = config_for_data("tiny", "joint_svlr", data, seed=seed, steps=12)
@@ -404,7 +404,7 @@ _GRIDS = textwrap.dedent("""
     import sys
     from absl import flags
     from reproduce import common
-    from svlr_tf import grid
+    from svlr_tf.training import grid
     common.define_common_flags("unused")
     flags.FLAGS(["prog", "--strategy", "multiworker", "--workdir", sys.argv[1]])
     grid.run_grid = lambda rows, seeds, **kwargs: f"grid of {list(rows)}"
@@ -433,7 +433,7 @@ _WAIT_FOR_WORLD = textwrap.dedent("""
     import sys, time
     from absl import flags
     from reproduce import common
-    from svlr_tf.workdir import DirectoryInUse
+    from svlr_tf.runtime.workdir import DirectoryInUse
     common.define_common_flags("unused")
     flags.FLAGS(["prog", "--strategy", sys.argv[2], "--workdir", sys.argv[1]])
     calls = []
@@ -486,7 +486,7 @@ def test_batch_sizes_the_cluster_cannot_shard_are_named_before_training():
 
 def test_retrain_stale_and_resident_input_are_refused_under_multiworker(tmp_path):
   import tensorflow as tf
-  from svlr_tf.experiment import run_experiment
+  from svlr_tf.training.experiment import run_experiment
   strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
   with pytest.raises(ValueError, match="retrain_stale moves run directories"):
     run_experiment(None, None, str(tmp_path / "run"), strategy=strategy,

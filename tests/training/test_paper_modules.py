@@ -77,7 +77,7 @@ def test_table3_without_test_dev_fails_before_training(tmp_path):
   assert proc.returncode == 1
   assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
   assert "tools.prepare_vqa_test" in proc.stderr
-  # Nothing was written: at most the work directory's lock file (svlr_tf.workdir).
+  # Nothing was written: at most the work directory's lock file (svlr_tf.runtime.workdir).
   left = os.listdir(tmp_path / "t3") if (tmp_path / "t3").exists() else []
   assert left in ([], [".lock"]), left
 
@@ -110,9 +110,9 @@ def test_all_tiny_end_to_end(tmp_path):
 
 def test_init_from_starts_with_the_pretrained_weights(tmp_path, tiny_data):
   import numpy as np
-  from svlr_tf.errors import DataError
-  from svlr_tf.experiment import config_for_data, run_experiment
-  from svlr_tf.trainer import Trainer
+  from svlr_tf.runtime.errors import DataError
+  from svlr_tf.training.experiment import config_for_data, run_experiment
+  from svlr_tf.training.trainer import Trainer
   seed_dir = tmp_path / "seed0"
   pre = config_for_data("tiny", "genome_only", tiny_data, seed=0, steps=2)
   run_experiment(pre, tiny_data, str(seed_dir / "genome_only"), log=lambda s: None)

@@ -6,8 +6,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
-from svlr_tf import summaries
-from svlr_tf.experiment import config_for_data, run_experiment
+from svlr_tf.training import summaries
+from svlr_tf.training.experiment import config_for_data, run_experiment
 
 
 def _events(directory):

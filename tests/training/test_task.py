@@ -4,9 +4,9 @@ import numpy as np
 import keras
 import pytest
 
-from svlr_tf import task as task_lib
-from svlr_tf.experiment import config_for_data
-from svlr_tf.trainer import Trainer, segment_seed
+from svlr_tf.training import task as task_lib
+from svlr_tf.training.experiment import config_for_data
+from svlr_tf.training.trainer import Trainer, segment_seed
 
 
 def test_benchmark_times_the_trainers_own_step(tiny_data, tmp_path, monkeypatch):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from svlr_tf.experiment import config_for_data, run_experiment
-from svlr_tf.trainer import Trainer, attention_image
+from svlr_tf.training.experiment import config_for_data, run_experiment
+from svlr_tf.training.trainer import Trainer, attention_image
 
 
 def _config(data, experiment="joint_svlr", steps=8, seed=0):
@@ -110,7 +110,7 @@ def test_eval_cadence_off_checkpoints_is_rejected(tiny_data):
 
 
 def test_resuming_with_a_different_config_is_refused(tiny_data, tmp_path):
-  from svlr_tf.errors import DataError
+  from svlr_tf.runtime.errors import DataError
   cfg = _config(tiny_data, steps=4)
   Trainer(cfg, tiny_data, str(tmp_path), log=lambda s: None).fit()
   other = cfg.replace(loss={"alpha_obj": 0.5})
@@ -133,7 +133,7 @@ def test_best_choice_breaks_exact_ties_at_random_but_reproducibly():
 
 
 def test_a_finished_run_made_on_other_data_is_refused(tiny_data, tmp_path):
-  from svlr_tf.errors import DataError
+  from svlr_tf.runtime.errors import DataError
   cfg = _config(tiny_data, experiment="genome_only", steps=2)
   res = run_experiment(cfg, tiny_data, str(tmp_path), log=lambda s: None)
   assert set(res["data"]) == {"meta_sha1"}

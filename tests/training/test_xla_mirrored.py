@@ -78,15 +78,15 @@ def test_tensorflow_compiles_a_jit_function_given_to_strategy_run_as_one_cluster
 _COMPARE = """
     import json, sys
     import numpy as np
-    from svlr_tf.distribute import split_cpu, get_strategy
+    from svlr_tf.runtime.distribute import split_cpu, get_strategy
     split_cpu(2)
     import keras
     import tensorflow as tf
     from svlr_tf.data.feature_store import FeatureStore
     from svlr_tf.data.prepared import PreparedData
     from svlr_tf.data.prepared.layout import feature_store_path
-    from svlr_tf.experiment import config_for_data
-    from svlr_tf.task import SVLRTask
+    from svlr_tf.training.experiment import config_for_data
+    from svlr_tf.training.task import SVLRTask
     data = PreparedData(sys.argv[1])
     strategy = get_strategy("mirrored")
     out = {}

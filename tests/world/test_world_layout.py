@@ -9,7 +9,7 @@ from PIL import Image
 
 from svlr_tf.data.boxes import load_boxes
 from svlr_tf.data.feature_store import FeatureStore
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.world import layout, picture
 
 

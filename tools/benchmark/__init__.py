@@ -8,11 +8,11 @@ Measures, in one run, at the ``paper`` preset (svlr_tf/presets.py: 100 regions o
 2048-d per image, 1000 + 1000 classes, M = 200, P = 50 questions x 18 choices,
 a 2500-d bimodal layer) and the ``joint_svlr`` experiment:
 
-1. Training step: the trainer's own step (``svlr_tf.task.SVLRTask.train_step``:
+1. Training step: the trainer's own step (``svlr_tf.training.task.SVLRTask.train_step``:
    forward + backward + Adam update), compiled with XLA
    (``jit_compile=True``), on synthetic batches built directly as tensors (the
    shapes and dtypes of docs/architecture.md "Batches", ``tools/benchmark/data.py``;
-   features float16 as the pipeline delivers them). Its FLOPs come from :mod:`svlr_tf.flops` (every
+   features float16 as the pipeline delivers them). Its FLOPs come from :mod:`svlr_tf.training.flops` (every
    matmul of the forward, x2 for FLOPs, x3 for forward + backward;
    ``*_needed_only`` leaves out the input gradients of layers with constant
    inputs, which are never computed). The matmul roof is the best rate of

@@ -63,7 +63,7 @@ def settings_from_flags() -> Settings:
 
 def main(argv):
   del argv
-  from svlr_tf.startup import import_tensorflow
+  from svlr_tf.runtime.startup import import_tensorflow
   import_tensorflow()  # its C++ start-up log hidden
   settings = settings_from_flags()
   if FLAGS.xla_child:

@@ -195,5 +195,5 @@ def warm_split_cache(data_dir: str, config: ExperimentConfig) -> None:
 def prepared_config(config: ExperimentConfig, data_dir: str) -> ExperimentConfig:
   """``config`` with the data fields of the prepared data."""
   from svlr_tf.data.prepared import PreparedData
-  from svlr_tf.task import data_dims
+  from svlr_tf.training.task import data_dims
   return config.with_data_dims(data_dims(PreparedData(data_dir)))

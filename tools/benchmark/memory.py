@@ -12,7 +12,7 @@ import sys
 from typing import Dict
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf.resources import memory_status, reset_peak_rss
+from svlr_tf.runtime.resources import memory_status, reset_peak_rss
 from tools.benchmark.common import Settings, sig
 from tools.benchmark.data import prepared_config, store_bytes
 from tools.benchmark.step import build_model, make_train_step

@@ -34,7 +34,7 @@ def time_pipeline(data_dir: str, config: ExperimentConfig, batches: int,
   holds).
   """
   from svlr_tf.data.prepared import PreparedData
-  from svlr_tf.task import SVLRTask
+  from svlr_tf.training.task import SVLRTask
   data = PreparedData(data_dir)
   stores = {kind: data.feature_store(kind) for kind in ("vqa", "genome")}
   iterator = iter(SVLRTask(config).build_inputs(data, stores, seed=1,

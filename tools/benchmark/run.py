@@ -144,7 +144,7 @@ def run(settings: Settings, log=print) -> dict:
 
 SUMMARY = (
     ("step_seconds", "training step (s, best of {steps})"),
-    ("step_gflop", "step GFLOP (analytic, svlr_tf/flops.py)"),
+    ("step_gflop", "step GFLOP (analytic, svlr_tf/training/flops.py)"),
     ("achieved_gflops", "achieved GFLOP/s"),
     ("matmul_roof_gflops", "float32 matmul roof GFLOP/s (TF, XLA)"),
     ("roof_ratio", "step / roof"),

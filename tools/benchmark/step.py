@@ -1,6 +1,6 @@
 """The training step: the trainer's own ``SVLRTask.train_step``, built and
 compiled as the trainer builds it, timed on a synthetic paper-scale batch, with
-its analytic FLOPs (:mod:`svlr_tf.flops`)."""
+its analytic FLOPs (:mod:`svlr_tf.training.flops`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from svlr_tf import flops
+from svlr_tf.training import flops
 from svlr_tf.config import ExperimentConfig
 from tools.benchmark.common import best_seconds, sig
 from tools.benchmark.data import synthetic_batch, synthetic_model_inputs, to_tensors
@@ -17,9 +17,9 @@ from tools.benchmark.data import synthetic_batch, synthetic_model_inputs, to_ten
 def build_model(config: ExperimentConfig, word_vectors, object_class_words,
                 attribute_class_words, mixed_precision: str = "none"):
   """(task, model, optimizer) built as the trainer builds them
-  (``svlr_tf.task.SVLRTask``: optimizer built up front, loss-scaled under
+  (``svlr_tf.training.task.SVLRTask``: optimizer built up front, loss-scaled under
   mixed_float16)."""
-  from svlr_tf.task import SVLRTask
+  from svlr_tf.training.task import SVLRTask
   task = SVLRTask(config.replace(train={"mixed_precision": mixed_precision}))
   model = task.build_model(word_vectors, object_class_words, attribute_class_words)
   return task, model, task.build_optimizer(model)

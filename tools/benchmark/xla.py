@@ -100,9 +100,9 @@ def run_mirrored_child(config: ExperimentConfig, repeats: int, devices: int,
                        vocabulary_size: int) -> dict:
   """In a fresh process: MirroredStrategy over ``devices`` logical CPU devices,
   the trainer's distributed step with and without ``jit_compile``."""
-  from svlr_tf.distribute import get_strategy, split_cpu
+  from svlr_tf.runtime.distribute import get_strategy, split_cpu
   split_cpu(devices)
-  from svlr_tf.task import SVLRTask
+  from svlr_tf.training.task import SVLRTask
   strategy = get_strategy("mirrored")
   inputs = synthetic_model_inputs(config, vocabulary_size)
   tasks = {"xla": SVLRTask(config.replace(train={"jit_compile": True})),

@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from svlr_tf.files import atomic_savez
+from svlr_tf.runtime.files import atomic_savez
 
 # Per split kind; bumping one rebuilds that kind's caches (2: recognition CSR).
 CACHE_VERSIONS = {"recognition": 2, "vqa": 1}

@@ -9,7 +9,7 @@ import numpy as np
 from svlr_tf.data import sparse_labels
 from svlr_tf.data.prepared.layout import NUM_HUMAN_ANSWERS, NUM_QUESTION_BINS
 from svlr_tf.data.prepared.records import Record, class_ids, count_records, iter_records
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 def parse_recognition(path: str, object_to_id: Dict[str, int],

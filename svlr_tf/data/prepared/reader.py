@@ -22,8 +22,8 @@ from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
                                           check_split, class_name_words,
                                           feature_store_path)
 from svlr_tf.data.prepared.splits import RecognitionSplit, VQASplit
-from svlr_tf.errors import DataError
-from svlr_tf.files import read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import read_json
 
 
 class PreparedData:

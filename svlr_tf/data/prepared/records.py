@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import iter_jsonl
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import iter_jsonl
 
 
 def iter_records(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:

@@ -13,8 +13,8 @@ from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
                                           RECOGNITION_FIELDS, UNANNOTATED_VQA_SPLITS,
                                           UNK, VERSION, VQA_FIELDS, VQA_QUESTION_FIELDS,
                                           check_split, feature_store_path)
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_path, atomic_save_npy, atomic_write_json, json_default
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_path, atomic_save_npy, atomic_write_json, json_default
 
 
 class PreparedWriter:

@@ -9,7 +9,7 @@ lines at level 2, some printed twice because two libraries each carry a logger).
 the import and restores it afterwards.  Nothing is lost: if the import fails the
 captured lines are written to stderr before the exception propagates, and
 ``show_log=True`` (the entry points pass it for ``--verbosity=0`` or more) lets
-them through (:func:`svlr_tf.entry_points.quiet_tensorflow` decides that from the
+them through (:func:`svlr_tf.runtime.entry_points.quiet_tensorflow` decides that from the
 command line's --verbosity).
 """
 

@@ -1,6 +1,6 @@
 """Held-out model selection and evaluation: the part of a Trainer that scores a model.
 
-:class:`HeldOutSelection` is mixed into :class:`svlr_tf.trainer.Trainer` (split out
+:class:`HeldOutSelection` is mixed into :class:`svlr_tf.training.trainer.Trainer` (split out
 of it along its jobs; the public names stay on the Trainer):
 
 * ``_select``: after every ``eval_every`` steps the held-out split is evaluated
@@ -24,8 +24,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from svlr_tf.checkpoints import checkpoint_steps
-from svlr_tf.errors import DataError
+from svlr_tf.training.checkpoints import checkpoint_steps
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.evaluation import recognition_eval
 from svlr_tf.evaluation.multiple_choice import VQAEvaluation
 

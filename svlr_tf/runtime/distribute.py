@@ -21,10 +21,10 @@ import json
 import os
 from typing import Optional
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 # TensorFlow is imported inside the functions: role_from_tf_config runs before it
-# starts (svlr_tf.startup hides its start-up log).
+# starts (svlr_tf.runtime.startup hides its start-up log).
 
 STRATEGY_NAMES = ("auto", "default", "mirrored", "multiworker")
 

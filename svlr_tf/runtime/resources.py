@@ -73,7 +73,7 @@ def released_gradient_registrations() -> Iterator[None]:
   """Removes, on exit, the custom-gradient registrations made inside.
 
   Use it around everything that traces one run's functions and drops them
-  afterwards (``svlr_tf.experiment.run_experiment``); a function traced inside
+  afterwards (``svlr_tf.training.experiment.run_experiment``); a function traced inside
   and still called after the exit keeps working (its graph and gradient are
   built), but one differentiated again by a new trace would not find them.
   """

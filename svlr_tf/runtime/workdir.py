@@ -7,7 +7,7 @@ naming the process that holds it.  Locks are re-entrant within a process (the
 entry point locks its ``--workdir`` and each experiment locks its own directory).
 
 :func:`remove_stale_temporaries` deletes what a killed writer can leave in a work
-directory: the temporaries of ``svlr_tf.files.atomic_path`` (``.<name>.<random>.tmp``),
+directory: the temporaries of ``svlr_tf.runtime.files.atomic_path`` (``.<name>.<random>.tmp``),
 TensorFlow's checkpoint-state temporaries (``checkpoint.tmp<hex>``) and its
 unfinished sharded saves (``ckpt-<n>_temp/``).  Call it only with the lock held.
 
@@ -31,7 +31,7 @@ import sys
 import threading
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 LOCK_NAME = ".lock"
 # Work directories nest as <workdir>/seed<k>/<experiment>/{checkpoints,best,...}.

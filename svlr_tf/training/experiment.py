@@ -1,6 +1,6 @@
 """Running one experiment of the paper end to end: train, select, test.
 
-`run_experiment` trains one run (``svlr_tf.grid.run_grid`` calls it for every
+`run_experiment` trains one run (``svlr_tf.training.grid.run_grid`` calls it for every
 row x seed of a table).  It is idempotent: a run
 whose ``results.json`` exists (with the same config) is read back instead of being
 trained again, and an interrupted run resumes from its last checkpoint.  So
@@ -17,17 +17,18 @@ from typing import Any, Callable, Mapping, Optional
 
 import tensorflow as tf
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 from svlr_tf.config import DATA_FIELDS, ExperimentConfig
 from svlr_tf.data.prepared import PreparedData
-from svlr_tf.distribute import is_multi_worker, worker_role
+from svlr_tf.runtime.distribute import is_multi_worker, worker_role
 from svlr_tf.presets import preset_config
-from svlr_tf.files import atomic_write_json, read_json
-from svlr_tf.provenance import provenance, stale_reason
-from svlr_tf.task import data_dims
-from svlr_tf.trainer import Trainer
-from svlr_tf.workdir import lock_workdir
-from svlr_tf import resources, summaries
+from svlr_tf.runtime.files import atomic_write_json, read_json
+from svlr_tf.runtime.provenance import provenance, stale_reason
+from svlr_tf.training.task import data_dims
+from svlr_tf.training.trainer import Trainer
+from svlr_tf.runtime.workdir import lock_workdir
+from svlr_tf.runtime import resources
+from svlr_tf.training import summaries
 
 
 def config_for_data(preset: str, experiment: str, data: PreparedData, seed: int,
@@ -80,7 +81,7 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
      "recognition_test": {"object_accuracy", "attribute_accuracy", "num_regions"}
        (from the checkpoint selected on Genome val object accuracy),
      "recognition_checkpoint", "config",
-     "provenance": {"packages", "git"} (svlr_tf.provenance)}
+     "provenance": {"packages", "git"} (svlr_tf.runtime.provenance)}
 
   A finished run (``results.json`` with the same config) is read back, with
   ``"reused": True`` and, when the code that made it differs from this code,
@@ -88,7 +89,7 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
   moved to ``<workdir>.stale`` and trained again.
   The test predictions are also written in the official VQA results format to
   ``<workdir>/vqa_test_results.json`` (and ``zero_shot_test_results.json``).
-  The run holds the lock of ``workdir`` (``svlr_tf.workdir``): a second process
+  The run holds the lock of ``workdir`` (``svlr_tf.runtime.workdir``): a second process
   on the same directory stops with a one-line error naming this one.
   """
   strategy = strategy or tf.distribute.get_strategy()
@@ -103,7 +104,7 @@ def run_experiment(config: ExperimentConfig, data: PreparedData, workdir: str,
     cached = _finished_run(config, workdir, log, zero_shot, retrain_stale, data)
   if cached is not None:
     return cached
-  # The run's traced steps are released with it (svlr_tf/resources.py).
+  # The run's traced steps are released with it (svlr_tf/runtime/resources.py).
   with lock_workdir(workdir, log), resources.released_gradient_registrations():
     return _train_and_test(config, data, workdir, strategy, log, zero_shot)
 

@@ -42,7 +42,7 @@ import numpy as np
 from absl import logging
 
 from svlr_tf.data.prepared.layout import PAD
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 GLOVE_PACKAGE_NAME = "glove-6b-50d"
 _PARTS_RE = re.compile(r"[\s\-_]+")

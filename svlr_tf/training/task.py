@@ -2,7 +2,7 @@
 
 One Task (in the spirit of tensorflow/models' ``official/core/base_task.py``) is
 the only place where an experiment's model is built and its train step is
-written.  The trainer (``svlr_tf.trainer``), the benchmark (``tools.benchmark``)
+written.  The trainer (``svlr_tf.training.trainer``), the benchmark (``tools.benchmark``)
 and the world calibration (``tools.calibrate_world``) all train with
 :meth:`SVLRTask.train_step`; the loop around it stays generic.
 

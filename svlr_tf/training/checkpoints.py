@@ -15,8 +15,8 @@ import os
 import re
 from typing import Callable, Dict, List, Optional, Tuple
 
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json, read_json
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_json, read_json
 
 HISTORY_NAME = "evaluations.json"
 _INDEX = re.compile(r"^ckpt-(\d+)\.index$")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable
 
-from svlr_tf.errors import one_line
-from svlr_tf.startup import import_tensorflow
+from svlr_tf.runtime.errors import one_line
+from svlr_tf.runtime.startup import import_tensorflow
 
 
 def fail(message: str) -> None:

@@ -4,7 +4,7 @@ One generic loop serves every experiment of the paper; an experiment differs onl
 its config (alphas of Eq. 10, multitask baseline or SVLR).
 
 * The model, optimizer, inputs, train step and evaluation scores come from the
-  experiment's :class:`svlr_tf.task.SVLRTask`; everything with variables is
+  experiment's :class:`svlr_tf.training.task.SVLRTask`; everything with variables is
   created under ``strategy.scope()``.
 * Training runs in segments of ``checkpoint_every`` steps.  Each segment reads a
   fresh input stream seeded by (seed, first step of the segment) and ends with a
@@ -12,7 +12,7 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
   killed at any point (even SIGKILL) resumes from the last checkpoint and, because
   the data of a segment depends only on its first step, follows exactly the same
   trajectory as an uninterrupted run (bit-exact with op determinism enabled).
-* Model selection (:mod:`svlr_tf.selection`, mixed in): after every ``eval_every``
+* Model selection (:mod:`svlr_tf.training.selection`, mixed in): after every ``eval_every``
   steps the held-out split is evaluated; every evaluation is kept in
   ``<workdir>/evaluations.json`` and the best weights in ``<workdir>/best``.
 * Damage (docs/guarantees.md): an unreadable latest checkpoint is skipped for the
@@ -25,7 +25,7 @@ its config (alphas of Eq. 10, multitask baseline or SVLR).
   the chief writes the real one, the others write theirs to ``<workdir>/.<task>``
   and delete it.  Only the chief evaluates and writes the config, evaluations,
   best checkpoints and summaries; the others wait for it at the next collective.
-* TensorBoard (layout in :mod:`svlr_tf.summaries`): ``<workdir>`` (HParams),
+* TensorBoard (layout in :mod:`svlr_tf.training.summaries`): ``<workdir>`` (HParams),
   ``<workdir>/train`` (the trained tasks' losses, learning rate, steps/s over the
   logging window, the config as text) and ``<workdir>/validation`` (held-out VQA
   accuracy overall and per question type, zero-shot VQA accuracy of a run without
@@ -46,19 +46,19 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from svlr_tf.checkpoints import (EvaluationHistory, checkpoint_steps,
+from svlr_tf.training.checkpoints import (EvaluationHistory, checkpoint_steps,
                                  restore_newest_readable)
 from svlr_tf.config import (ExperimentConfig, with_legacy_defaults,
                             without_run_only_fields)
 from svlr_tf.data.pipeline import Shard
 from svlr_tf.data.store_verification import open_verified
 from svlr_tf.data.prepared import PreparedData, feature_store_path
-from svlr_tf.distribute import WorkerLost, is_multi_worker, worker_role
-from svlr_tf import summaries
-from svlr_tf.errors import DataError
-from svlr_tf.files import atomic_write_json, read_json
-from svlr_tf.selection import HeldOutSelection, attention_image  # noqa: F401 (public)
-from svlr_tf.task import SVLRTask
+from svlr_tf.runtime.distribute import WorkerLost, is_multi_worker, worker_role
+from svlr_tf.training import summaries
+from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.files import atomic_write_json, read_json
+from svlr_tf.training.selection import HeldOutSelection, attention_image  # noqa: F401 (public)
+from svlr_tf.training.task import SVLRTask
 
 
 DATA_RECORD = "data.json"  # {"data_dir": absolute path of the prepared data}

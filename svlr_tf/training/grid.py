@@ -8,7 +8,7 @@
     trainer = restore_run(grid.run_dir("VQA Only", 0), data)  # trained model
 
 Each run lives in ``<workdir>/seed<seed>/<name>`` (``name`` defaults to the
-experiment) and is trained by :func:`svlr_tf.experiment.run_experiment`: a run
+experiment) and is trained by :func:`svlr_tf.training.experiment.run_experiment`: a run
 whose ``results.json`` matches its config is read back, an interrupted one
 resumes from its last checkpoint.  Two reproduce modules that declare the same
 row (name, experiment, overrides) at the same workdir share its runs.
@@ -22,8 +22,8 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from svlr_tf.config import ExperimentConfig
-from svlr_tf import resources
-from svlr_tf.files import read_json
+from svlr_tf.runtime import resources
+from svlr_tf.runtime.files import read_json
 
 # TensorFlow is imported when a grid runs, not when a reproduce module declares
 # its rows (so --help and flag errors are fast).
@@ -125,7 +125,7 @@ def run_grid(rows: Sequence[Run], seeds: Sequence[int], *, data: "PreparedData",
     retrain_stale: retrain a finished run whose results were made by other code
       (package versions or git commit) instead of only saying so.
   """
-  from svlr_tf.experiment import config_for_data, run_experiment
+  from svlr_tf.training.experiment import config_for_data, run_experiment
   seeds = list(seeds)
   labels = [row.label for row in rows]
   if len(set(labels)) != len(labels) or len({r.dirname for r in rows}) != len(rows):
@@ -176,7 +176,7 @@ def restore_run(path: str, data: "PreparedData", kind: str = "selection",
   ``trainer.evaluate_vqa(split)``, ``trainer.recognition_scores(split)`` etc.
   evaluate it.  The config is the run's own ``config.json``.
   """
-  from svlr_tf.trainer import Trainer
+  from svlr_tf.training.trainer import Trainer
   config = ExperimentConfig.from_dict(read_json(os.path.join(path, "config.json")))
   trainer = Trainer(config, data, path, strategy=strategy, log=log)
   trainer.restore_best(kind)

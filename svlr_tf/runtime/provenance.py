@@ -13,7 +13,7 @@ import os
 import subprocess
 from typing import Optional
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _git(*args: str) -> Optional[str]:

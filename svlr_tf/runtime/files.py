@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
-from svlr_tf.errors import DataError
+from svlr_tf.runtime.errors import DataError
 
 
 def read_json(path: str) -> Any:
