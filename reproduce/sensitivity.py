@@ -21,11 +21,13 @@ world (``runs/data/world-<preset>``), so ``--table1_workdir runs/table1`` reuses
 Table 1's runs for it.  The number of training steps is the preset's at every
 point (a fixed budget: a larger train split is seen fewer times).
 
-Cost (default preset, 2 quiet cores, estimated from one default run of about
-1 min plus 2 min of world generation per 43k questions): x1 ~4 min, x4 ~6 min
-(+1 min world), x16 ~5 min of runs + ~9 min of world (363k questions, ~500 MB
-of features), wide ~6 min: about 35 min for the default grid at 1 seed, ~60 min
-at 2 seeds.  Writes ``<workdir>/sensitivity.json`` and ``.md``.
+Cost (default preset, 2 quiet cores; estimated, not measured: a default run
+takes about 1 min and a Language Only run about half that, whatever the train
+size, since the steps are fixed; generation scales with the VQA images, 14,500 in
+about 1 min without pictures): x1 ~3.5 min of runs (0 with --table1_workdir), x4
+~3.5 min + ~2 min of world (22,000 images), x16 ~3.5 min + ~4 min of world (52,000
+images, 156k questions, ~160 MB of features), x1-wide ~5 min: about 20 min for the
+default grid at 1 seed, about 35 min at 2 seeds.  Writes ``<workdir>/sensitivity.json`` and ``.md``.
 """
 
 from __future__ import annotations
