@@ -28,6 +28,7 @@ from absl import app, flags
 
 from reproduce import registry
 from svlr_tf.training.grid import format_duration
+from svlr_tf.presets import PRESET_NAMES
 
 FLAGS = flags.FLAGS
 

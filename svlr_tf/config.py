@@ -15,7 +15,8 @@ Config tree (in the spirit of tensorflow/models ``config_definitions``)::
       data:      DataConfig       (batch sizes M and P, regions per image, choices)
       train:     TrainConfig      (steps, evaluation and checkpoint cadence, seed)
 
-Named experiments (Sec. 5.2 / 5.3): ``vqa_only``, ``genome_only``,
+Named experiments (Sec. 5.2 / 5.3): ``vqa_only``, ``language_only`` (VQA
+without the image), ``genome_only``,
 ``joint_multitask``, ``joint_svlr`` (and ``joint_svlr_vr`` for the VQA -> VR
 direction of Sec. 5.3, ``pretrain_then_joint`` for Sec. 5.2's pre-training
 ablation).
@@ -62,6 +63,10 @@ class ModelConfig:
       adjectives: "no_constraint" (the question puts no term into the min(),
       S = sum_R a(R) p_a(R)) or "zero" (p_q(R) = 0, S = sum_R a(R) min(0,
       p_a(R))); docs/interpretations.md entry 7.
+    use_image: False builds the Language Only baseline (the question-and-
+      answer-only model of Sec. 5.2's language prior): the image
+      representation f(I) of Eq. 5 is replaced by zeros, so Eq. 6 sees only
+      [q(Q); a(A)] (docs/interpretations.md, "Language Only").
   """
 
   word_vector_dim: int = 300
@@ -78,6 +83,7 @@ class ModelConfig:
   attention_words: str = "g"
   image_class_vectors: str = "recognition"
   zero_shot_empty_question: str = "no_constraint"
+  use_image: bool = True
 
 
 @dataclasses.dataclass
@@ -300,6 +306,10 @@ class ExperimentConfig:
 _EXPERIMENTS = {
     "vqa_only": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.0, alpha_atr=0.0),
                      model=dict(multitask=False)),
+    # The VQA model with the image removed (question and answer only): the
+    # language prior that VQA Only is measured against (Table 1's Language Only).
+    "language_only": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.0, alpha_atr=0.0),
+                          model=dict(multitask=False, use_image=False)),
     "genome_only": dict(loss=dict(alpha_ans=0.0, alpha_obj=1.0, alpha_atr=1.0),
                         model=dict(multitask=False)),
     "joint_multitask": dict(loss=dict(alpha_ans=1.0, alpha_obj=0.1, alpha_atr=0.1),

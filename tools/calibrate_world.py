@@ -1,127 +1,146 @@
-r"""Measures the embedded world against the paper's figures that are not in Table 1.
+r"""Measures a world against the paper's BASELINES, on held-out / val splits only.
 
-    python -m tools.calibrate_world --preset default [--steps 1500] [--data_dir DIR]
+    python -m tools.calibrate_world --preset default                # regime + 3 baselines
+    python -m tools.calibrate_world --preset default --skip_training   # regime only
+    python -m tools.calibrate_world --data_dir DIR --experiments language_only,vqa_only
+    python -m tools.calibrate_world --model embedding_dim=128,bimodal_dim=1024   # other dims
 
-prints
-* the recognition-only model's Genome test accuracy (Sec. 5.3: object 43.3%,
-  attribute 36.9%): the ``genome_only`` experiment at the preset, trained for
-  ``--steps`` steps with the trainer's own model, optimizer, inputs and train step
-  (``svlr_tf.training.task.SVLRTask``; no held-out selection: the last weights);
-* the language-only baseline on VQA test (Sec. 5.2: language priors reach
-  54.0% on VQA v1 multiple choice): the most frequent train answer for the
-  question's words, chosen among the 18 choices, no image (official accuracy);
-* a few counts (long tail, questions : regions ratio).
+The rule (docs/world.md, "Calibration"): the world is calibrated on the paper's
+baselines only -- Genome Only recognition (Sec. 5.3: object 43.3%, attribute
+36.9%), Language Only (54.0%) and VQA Only (62.9%) -- and only on the Genome val
+and VQA held-out splits.  This tool therefore refuses any other experiment
+(Joint Multitask, Joint SVLR, ...) and never evaluates a test split: each
+experiment is trained with the trainer and its held-out selection
+(``svlr_tf.training.trainer.Trainer.fit``, not ``run_experiment``, which also tests), then
+its selected checkpoint is evaluated on VQA held-out (per answer and question
+type) or Genome val.  Prints one JSON line per figure and writes
+``<workdir>/<experiment>/calibration.json``.
+
+Printed first, with no model: the world's regime (``svlr_tf.world.regime``):
+train questions, distinct question strings, share of held-out questions seen
+verbatim in train, and the text-only lookup on held-out (most frequent train
+answer of the same question string among the 18 choices).
 """
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 import time
-from typing import Dict, List
+from typing import Dict
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 from absl import flags
 
-from svlr_tf.evaluation.vqa_eval import answer_accuracy
-from svlr_tf.runtime.files import iter_jsonl, read_json
+from svlr_tf.runtime.files import atomic_write_json, read_json
+from svlr_tf.presets import PRESET_NAMES
+from svlr_tf.world import regime
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "default", ["tiny", "default", "paper"],
+# The paper's baselines: the only experiments a world may be calibrated on.
+BASELINES = ("genome_only", "language_only", "vqa_only")
+PAPER = {"genome_only": {"val_object_accuracy": 43.3, "val_attribute_accuracy": 36.9},
+         "language_only": {"heldout_vqa_accuracy": 54.0},
+         "vqa_only": {"heldout_vqa_accuracy": 62.9}}
+
+flags.DEFINE_enum("preset", "default", list(PRESET_NAMES),
                   "World and model preset (svlr_tf/presets.py).")
 flags.DEFINE_string("data_dir", None, "World directory (default: the preset's "
                     "embedded world, generated if needed).")
-flags.DEFINE_integer("steps", 1500, "Training steps of the recognition-only model.",
+flags.DEFINE_string("workdir", None, "Where the calibration runs go (default "
+                    "runs/calibration/<preset>).")
+flags.DEFINE_list("experiments", list(BASELINES), "Baselines to train (a subset of "
+                  f"{list(BASELINES)}).")
+flags.DEFINE_integer("steps", None, "Training steps (default: the preset's).",
                      lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Training seed.")
-flags.DEFINE_bool("skip_recognition", False, "Only the counts and the language prior.")
+flags.DEFINE_bool("skip_training", False, "Only the regime (no model).")
+flags.DEFINE_list("model", [], "Model dimensions to try instead of the preset's, "
+                  "e.g. embedding_dim=128,bimodal_dim=1024 (integers).")
 
 
-def _read_jsonl(path: str) -> List[Dict]:
-  return [record for _, record in iter_jsonl(path)]
-
-
-def _question_key(question: str) -> str:
-  return " ".join(question.lower().replace("?", " ").split())
-
-
-def language_prior_accuracy(data_dir: str, split: str = "test") -> Dict[str, float]:
-  """Most frequent train answer for the question's words (no image), in percent."""
-  train = _read_jsonl(os.path.join(data_dir, "vqa", "train.jsonl"))
-  by_question = collections.defaultdict(collections.Counter)
-  by_type = collections.defaultdict(collections.Counter)
-  overall = collections.Counter()
-  for rec in train:
-    by_question[_question_key(rec["question"])][rec["answer"]] += 1
-    by_type[rec["question_type"]][rec["answer"]] += 1
-    overall[rec["answer"]] += 1
-  test = _read_jsonl(os.path.join(data_dir, "vqa", f"{split}.jsonl"))
-  accs, per_type = [], collections.defaultdict(list)
-  for rec in test:
-    q, t = by_question[_question_key(rec["question"])], by_type[rec["question_type"]]
-    pred = max(rec["choices"], key=lambda c: (q[c], t[c], overall[c]))
-    acc = answer_accuracy(pred, rec["answers"])
-    accs.append(acc)
-    per_type[rec["answer_type"]].append(acc)
-  out = {"overall": round(100 * float(np.mean(accs)), 2)}
-  out.update({k: round(100 * float(np.mean(v)), 2) for k, v in sorted(per_type.items())})
+def model_overrides(items) -> Dict[str, int]:
+  """{"field": int} from ["field=value", ...] (ValueError naming a bad item)."""
+  from svlr_tf.config import DATA_FIELDS, ModelConfig
+  known = {f for f in ModelConfig.__dataclass_fields__} - set(DATA_FIELDS["model"])
+  out = {}
+  for item in items:
+    name, _, value = item.partition("=")
+    if name not in known or not value.isdigit():
+      raise ValueError(f"--model: {item!r} is not field=integer for a model field "
+                       "the data does not decide")
+    out[name] = int(value)
   return out
 
 
-def recognition_only_accuracy(data_dir: str, preset: str = "default", steps: int = 1500,
-                              seed: int = 0, log=print) -> Dict[str, float]:
-  """The genome_only experiment trained ``steps`` steps; Genome test accuracy (%)."""
-  import keras
-  from svlr_tf.data.prepared import PreparedData
-  from svlr_tf.evaluation import recognition_eval
+def check_baselines(experiments) -> None:
+  """ValueError for an experiment that is not one of the paper's baselines."""
+  refused = [e for e in experiments if e not in BASELINES]
+  if refused:
+    raise ValueError(f"calibration trains the paper's baselines only "
+                     f"({', '.join(BASELINES)}), not {', '.join(refused)} "
+                     "(docs/world.md, 'Calibration')")
+
+
+def calibrate_experiment(data, preset: str, experiment: str, workdir: str,
+                         seed: int = 0, steps=None, log=print, model=None) -> Dict:
+  """Trains ``experiment`` with held-out selection and evaluates its selected
+  checkpoint on held-out / val only.  Reuses ``<workdir>/calibration.json`` when
+  it holds the same config."""
   from svlr_tf.training.experiment import config_for_data
-  from svlr_tf.training.evaluator import Evaluator
-  from svlr_tf.training.task import SVLRTask
+  from svlr_tf.training.trainer import Trainer
 
-  data = PreparedData(data_dir)
-  task = SVLRTask(config_for_data(preset, "genome_only", data, seed, steps))
-  keras.utils.set_random_seed(seed)
-  model = task.build_model_for_data(data)
-  optimizer = task.build_optimizer(model)
-  step = task.compiled_train_step(model, optimizer)
-  stores = {"genome": data.feature_store("genome"), "vqa": data.feature_store("vqa")}
+  check_baselines([experiment])
+  config = config_for_data(preset, experiment, data, seed, steps,
+                           {"model": dict(model)} if model else None)
+  path = os.path.join(workdir, "calibration.json")
+  if os.path.exists(path):
+    cached = read_json(path)
+    if config.describes(cached.get("config") or {}):
+      return dict(cached, reused=True)
   t0 = time.time()
-  for i, batch in enumerate(task.build_inputs(data, stores, seed=seed, num_batches=steps)):
-    loss = step(batch)["loss_total"]
-    if (i + 1) % max(1, steps // 5) == 0:
-      log(f"[calibrate] step {i + 1}/{steps} loss {float(loss):.4f} "
-          f"({time.time() - t0:.0f}s)")
-  scores = Evaluator(task.config, model, data, stores, task).recognition_scores("test")
-  return recognition_eval.recognition_metrics(*scores)
-
-
-def world_statistics(data_dir: str) -> Dict[str, float]:
-  train = _read_jsonl(os.path.join(data_dir, "recognition", "train.jsonl"))
-  counts = collections.Counter(n for r in train for n in r["objects"])
-  vqa = _read_jsonl(os.path.join(data_dir, "vqa", "train.jsonl"))
-  meta = read_json(os.path.join(data_dir, "meta.json"))
-  freq = sorted(counts.values(), reverse=True)
-  return {"genome_train_regions": len(train), "vqa_train_questions": len(vqa),
-          "questions_per_region": round(len(vqa) / max(1, len(train)), 3),
-          "top10_class_share": round(sum(freq[:10]) / max(1, sum(freq)), 3),
-          "classes_under_125_regions": sum(c < 125 for c in freq),
-          "vqa_favoured_classes": meta.get("vqa_favoured_classes", [])}
+  trainer = Trainer(config, data, workdir, log=log)
+  fit = trainer.fit()
+  out = {"experiment": experiment, "seed": seed, "steps": config.train.steps,
+         "best_step": fit["best_step"], "selection_metric": fit["selection_metric"],
+         "config": config.to_dict()}
+  trainer.restore_best()
+  if config.uses_vqa:
+    ev = trainer.evaluate_vqa("heldout").to_dict()
+    out["heldout_vqa_accuracy"] = ev["overall"]
+    out["heldout_per_answer_type"] = ev["per_answer_type"]
+    out["heldout_per_question_type"] = ev["per_question_type"]
+  else:
+    rec = trainer.evaluate_recognition("val")
+    out["val_object_accuracy"] = rec["object_accuracy"]
+    out["val_attribute_accuracy"] = rec["attribute_accuracy"]
+  out["seconds"] = round(time.time() - t0, 1)
+  atomic_write_json(path, out, indent=2)
+  return out
 
 
 def main(argv):
   del argv
+  check_baselines(FLAGS.experiments)
+  model = model_overrides(FLAGS.model)
   from svlr_tf import world
   data_dir = FLAGS.data_dir or world.ensure_world(FLAGS.preset)
-  print("world:", json.dumps(world_statistics(data_dir)))
-  print("language-only baseline, VQA test (paper ref.: 54.0):",
-        json.dumps(language_prior_accuracy(data_dir)))
-  if not FLAGS.skip_recognition:
-    rec = recognition_only_accuracy(data_dir, FLAGS.preset, FLAGS.steps, FLAGS.seed)
-    print("recognition-only model, Genome test (paper: object 43.3, attribute 36.9):",
-          json.dumps(rec))
+  print("regime:", json.dumps(regime.question_statistics(data_dir, "heldout")))
+  print("text-only lookup, VQA held-out (paper's Language Only: 54.0):",
+        json.dumps(regime.text_lookup_accuracy(data_dir, "heldout")))
+  if FLAGS.skip_training:
+    return
+  from svlr_tf.data.prepared import PreparedData
+  data = PreparedData(data_dir)
+  workdir = FLAGS.workdir or os.path.join("runs", "calibration", FLAGS.preset)
+  for experiment in FLAGS.experiments:
+    out = calibrate_experiment(data, FLAGS.preset, experiment,
+                               os.path.join(workdir, experiment), FLAGS.seed,
+                               FLAGS.steps, model=model)
+    figures = {k: v for k, v in out.items() if k.startswith(("heldout", "val"))}
+    print(f"{experiment} (paper: {json.dumps(PAPER[experiment])}):",
+          json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from absl import flags
 
 from svlr_tf.data.check import check_prepared
 from svlr_tf.runtime.errors import DataError
+from svlr_tf.presets import PRESET_NAMES
 from tools._common import run_main
 
 FLAGS = flags.FLAGS
@@ -83,7 +84,7 @@ def main(argv):
 
 def define_flags() -> None:
   """Defines the command-line flags (only when run as a program)."""
-  flags.DEFINE_enum("preset", "paper", ["tiny", "default", "paper"],
+  flags.DEFINE_enum("preset", "paper", list(PRESET_NAMES),
                     "Preset whose padding sizes (words per question bin / answer) "
                     "the VQA splits are parsed with.")
   flags.DEFINE_bool("quick", False,

@@ -26,10 +26,10 @@ from svlr_tf.model.joint_loss import LOSS_NAMES, as_loss_config, joint_loss
 from svlr_tf.model.recognition import (ClassVectors, attribute_loss,
                                        class_embeddings, object_margin_loss,
                                        recognition_scores)
-from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding
+from svlr_tf.model.svlr import RegionEmbedding, WordEmbedding, embed_word_ids
 from svlr_tf.model.vqa import (BimodalScorer, answer_margin_loss,
                                answer_representation, image_representation,
-                               question_representation)
+                               no_image, question_representation)
 from svlr_tf.model.zero_shot import EMPTY_QUESTION_READINGS
 from svlr_tf.model.zero_shot import zero_shot_scores as _zero_shot_scores
 
@@ -226,27 +226,45 @@ class SVLRModel(keras.Model):
       word_vectors: optional [V', d] table the batch's word ids index instead
         of the model's (words outside the training vocabulary, Sec. 3.2.1).
     Returns: (scores [P, C], attention a(R) [P, C, K]).
+
+    With ``use_image=False`` (Language Only) f(I) is zeros and a(R) is
+    uniform over the image's valid regions: the scores do not depend on the
+    region features.
     """
-    ground = self._ground(vqa_batch, training, extra_ids=(
-        vqa_batch["question_bins"], vqa_batch["choice_words"]),
-                          word_vectors=word_vectors,
-                          attention_words=self.attention_words())
-    objects, attributes = self.image_class_vectors(class_vectors)
-    region_class_scores = ops.concatenate([
-        recognition_scores(ground["object_regions"], objects),
-        recognition_scores(ground["attribute_regions"], attributes)], axis=-1)
-    image = image_representation(ground["attention"], region_class_scores)
-    bin_embeddings, choice_embeddings = ground["extra_embeddings"]
+    text_ids = [vqa_batch["question_bins"], vqa_batch["choice_words"]]
+    if self.model_config.use_image:
+      ground = self._ground(vqa_batch, training, extra_ids=text_ids,
+                            word_vectors=word_vectors,
+                            attention_words=self.attention_words())
+      objects, attributes = self.image_class_vectors(class_vectors)
+      region_class_scores = ops.concatenate([
+          recognition_scores(ground["object_regions"], objects),
+          recognition_scores(ground["attribute_regions"], attributes)], axis=-1)
+      attention = ground["attention"]
+      image = image_representation(attention, region_class_scores)
+      bin_embeddings, choice_embeddings = ground["extra_embeddings"]
+    elif word_vectors is None:  # Language Only: g on the text, no region read
+      bin_embeddings, choice_embeddings = embed_word_ids(self.word_embedding,
+                                                         text_ids)
+    else:
+      bin_embeddings, choice_embeddings = [
+          self.word_embedding.embed_vectors(
+              ops.take(word_vectors, ops.cast(i, "int32"), axis=0))
+          for i in text_ids]
     question = question_representation(bin_embeddings,
                                        vqa_batch["question_bins"])
     answer = answer_representation(choice_embeddings, vqa_batch["choice_words"])
+    if not self.model_config.use_image:
+      image, attention = no_image(answer, vqa_batch["region_mask"],
+                                  self.model_config.num_object_classes
+                                  + self.model_config.num_attribute_classes)
     mask = None
     if "valid" in vqa_batch:
       valid = ops.cast(vqa_batch["valid"], "bool")[:, None]
       mask = ops.broadcast_to(valid, ops.shape(answer)[:2])
     scores = self.bimodal_scorer(image, question, answer, training=training,
                                  mask=mask)
-    return scores, ground["attention"]
+    return scores, attention
 
   def zero_shot_scores(self, vqa_batch, word_vectors=None,
                        return_attention=False):

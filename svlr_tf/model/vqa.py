@@ -114,6 +114,24 @@ def image_representation(attention, region_class_scores):
   return ops.matmul(attention, region_class_scores)
 
 
+def no_image(answer_representation, region_mask, num_classes):
+  """The Language Only model's image: f(I) = 0 and a uniform a(R).
+
+  Args:
+    answer_representation: a(A), [P, C, E] (for the shapes and dtype).
+    region_mask: [P, K] bool, False for padded regions.
+    num_classes: N = |O| + |T|.
+  Returns: (f(I) zeros [P, C, N], a(R) [P, C, K]: 1 / (valid regions) on each
+    valid region). Neither depends on the region features.
+  """
+  dtype = answer_representation.dtype
+  rows = ops.zeros_like(answer_representation[..., :1])  # [P, C, 1]
+  image = rows * ops.zeros((num_classes,), dtype)
+  attention = rows + ops.cast(region_mask, dtype)[:, None, :]
+  return image, attention / ops.maximum(
+      ops.sum(attention, axis=-1, keepdims=True), 1.0)
+
+
 def question_representation(bin_word_embeddings, bin_word_ids):
   """q(Q): average g over the words of each of the 4 bins, concatenated.
 

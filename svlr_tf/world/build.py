@@ -32,7 +32,7 @@ from typing import Optional
 from svlr_tf import text
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import current_umask, read_json
-from svlr_tf.world.config import world_config
+from svlr_tf.world.config import WORLD_PRESETS, world_config
 from svlr_tf.runtime.workdir import exclusive_lock
 from svlr_tf.world.geometry import (boxes_line, grounding_records, picture_file,
                                     write_geometry)
@@ -146,17 +146,18 @@ def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
   progress line every 30 s) and then reuses its world.
   """
   data_dir = os.path.abspath(root or default_root(preset))
-  if world_is_current(data_dir, preset, seed):
+  if world_is_current(data_dir, preset, seed, **overrides):
     return data_dir
   with world_lock(data_dir, wait=wait):  # another process may have generated it
     if world_is_current(data_dir, preset, seed):
       return data_dir
-    return generate(preset, data_dir, seed=seed, overwrite=True, verbose=verbose)
+    return _generate_locked(world_config(preset, **overrides), preset, data_dir,
+                            seed, True, verbose, pictures)
 
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--preset", default="default", choices=["tiny", "default", "paper"])
+  parser.add_argument("--preset", default="default", choices=list(WORLD_PRESETS))
   parser.add_argument("--out", default=None, help="output dir (default runs/data/world-<preset>)")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--overwrite", action="store_true")

@@ -23,7 +23,8 @@ def test_table1_tiny_end_to_end(tmp_path):
                "--steps", "4", "--workdir", str(tmp_path / "t1")], cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr[-3000:]
   table = json.load(open(tmp_path / "t1" / "table1.json"))
-  assert set(table["rows"]) == {"VQA Only", "Joint Multitask", "Joint SVLR", "Zero-Shot VQA"}
+  assert set(table["rows"]) == {"Language Only", "VQA Only", "Joint Multitask",
+                                "Joint SVLR", "Zero-Shot VQA"}
   assert table["columns"][-1] == "Overall"
   for row in table["rows"].values():
     assert 0.0 <= row["Overall"] <= 100.0
@@ -49,6 +50,11 @@ def test_table1_tiny_end_to_end(tmp_path):
   assert paper_chance["chance"] == pytest.approx(100 / 18, abs=0.01)
   assert paper_chance["paper_ratio"] == 2.93      # 16.4 / 5.6
   assert "paired differences" in proc.stdout
+  looks = claims["VQA Only - Language Only"]  # issue 20: VQA Only over its prior
+  assert looks["difference"] == pytest.approx(
+      table["rows"]["VQA Only"]["Overall"] - table["rows"]["Language Only"]["Overall"],
+      abs=0.02)
+  assert looks["paper"] == 8.9 and table["paper"]["Language Only"]["Overall"] == 54.0
 
   # The ablation reuses Table 1's three joint rows and adds its two variants.
   proc = _run(["-m", "reproduce.ablation", "--preset", "tiny", "--seeds", "1",
