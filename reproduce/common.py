@@ -304,11 +304,12 @@ def resolve_workdirs(result) -> None:
     fail("--runs is empty")
 
 
-def run_grids(result, setup: Setup) -> list:
+def run_grids(result, setup: Setup, last: bool = True) -> list:
   """``result``'s rows (those --experiments selects) x seeds, one grid per
   directory (the reused runs' first): reused runs are read, never trained (only
   the seeds whose runs are all finished: ``reused_seeds``); its own rows are
-  trained, or reused when finished."""
+  trained, or reused when finished.  ``last=False``: the module trains more grids
+  after these (multi-worker: the other workers stay for them)."""
   from reproduce import reuse
   rows = reuse.selected(result)
   seeds = reuse.reused_seeds(result, setup) if reuse.reused_rows(result) else None
@@ -318,11 +319,11 @@ def run_grids(result, setup: Setup) -> list:
     where = reuse.runs_dir(result) if row.label in result.reused else own_dir
     parts.setdefault(where, []).append(row)
   return [run_grid(part, setup, workdir=where, select=False,
-                   last=i == len(parts) - 1, seeds=seeds)
+                   last=last and i == len(parts) - 1, seeds=seeds)
           for i, (where, part) in enumerate(parts.items())]
 
 
-def run_rows(result, setup: Setup):
+def run_rows(result, setup: Setup, last: bool = True):
   """``run_grids`` of a result whose rows all live in one directory."""
-  grid, = run_grids(result, setup)
+  grid, = run_grids(result, setup, last)
   return grid

@@ -93,7 +93,7 @@ def main(argv):
   if FLAGS.experiments:
     common.fail("--experiments: the ablation compares all of its rows; run them all")
   setup = common.start(PRETRAINING)
-  grid = common.run_rows(PRETRAINING, setup)
+  grid = common.run_rows(PRETRAINING, setup, last=False)  # the controls follow
   steps = grid.config(SCRATCH).train.steps
   pretrain = {s: r["best_step"] for s, r in grid.results(GENOME_ONLY.label).items()}
   mean_pretrain = FLAGS.control_pretraining_steps or max(

@@ -10,8 +10,9 @@ x4 and x16 of the preset's (the held-out and test splits unchanged), and the
 preset's model width against a width closer to the paper's -- it trains
 Language Only, VQA Only, Joint Multitask and Joint SVLR (same budget, same
 held-out selection as Table 1) and prints each claim's sign and size as a
-paired difference with its 95% bootstrap interval over test questions and
-seeds: VQA Only - Language Only (does VQA Only look?), Joint Multitask - VQA
+paired difference with its 95% interval (over seeds and test questions,
+``svlr_tf.evaluation.paired``; none at 1 seed, where only the sign of the
+difference is printed): VQA Only - Language Only (does VQA Only look?), Joint Multitask - VQA
 Only, Joint SVLR - VQA Only.
 
 A point's world is ``runs/data/world-<preset>-<point>`` (no pictures), its runs
@@ -39,23 +40,19 @@ from typing import Dict, List
 from absl import flags
 
 from reproduce import common
+from reproduce.registry import SENSITIVITY
 from svlr_tf.evaluation import paired
-from svlr_tf.training.grid import Run
 
 FLAGS = flags.FLAGS
-common.define_common_flags("runs/sensitivity")
-flags.adopt_module_key_flags(common)
-FLAGS.set_default("seeds", 1)  # 1-2 seeds per point: the grid is the repetition
-flags.DEFINE_list("points", None, "Grid points to run (default: all of POINTS).")
-flags.DEFINE_string("table1_workdir", None, "Reuse Table 1's runs (its --workdir) "
-                    "for the x1 point at the preset's width.")
+# Its rows and claims: reproduce/registry.py (SENSITIVITY; 1 seed by default: the
+# grid is the repetition).
+ROWS, CLAIMS = SENSITIVITY.rows, SENSITIVITY.claims
 
-ROWS = (Run("Language Only", "language_only"), Run("VQA Only", "vqa_only"),
-        Run("Joint Multitask", "joint_multitask"), Run("Joint SVLR", "joint_svlr"))
 
-CLAIMS = (paired.Claim("VQA Only", "Language Only", paper=8.9),
-          paired.Claim("Joint Multitask", "VQA Only", paper=1.2),
-          paired.Claim("Joint SVLR", "VQA Only", paper=2.4))
+def define_flags():
+  flags.DEFINE_list("points", None, "Grid points to run (default: all of POINTS).")
+  flags.DEFINE_string("table1_workdir", None, "Reuse Table 1's runs (its --workdir) "
+                      "for the x1 point at the preset's width.")
 
 # Model widths closer to the paper's (300 / 300 / 2048 / 2500): the embedding of
 # g, f_o, f_a at the paper's 300, region and bimodal hidden layers a quarter to a
@@ -114,6 +111,9 @@ def summary_line(point: Point, differences: List[Dict]) -> str:
   """One Markdown row: each claim's sign and size with its interval."""
   cells = []
   for d in differences:
+    if d["low"] is None:  # one seed: no interval, only the difference
+      cells.append(f"{d['difference']:+.2f} [no interval: 1 seed]")
+      continue
     sign = "+" if d["low"] > 0 else "-" if d["high"] < 0 else "0"
     cells.append(f"{sign} {d['difference']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]")
   width = ("preset" if not point.model else
@@ -128,7 +128,7 @@ def main(argv):
     common.fail("reproduce.sensitivity varies the embedded world; --data_dir is "
                 "not supported")
   points = select_points(FLAGS.points)
-  setup = common.start("Sensitivity")
+  setup = common.start(SENSITIVITY)
   given = common.overrides()
   lines = ["| point | VQA train | model width | "
            + " | ".join(c.name for c in CLAIMS) + " |",
@@ -162,4 +162,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  common.run(main)
+  common.run(main, SENSITIVITY, define_flags)

@@ -16,7 +16,7 @@ its selected checkpoint is evaluated on VQA held-out (per answer and question
 type) or Genome val.  Prints one JSON line per figure and writes
 ``<workdir>/<experiment>/calibration.json``.
 
-Printed first, with no model: the world's regime (``svlr_tf.world.regime``):
+Printed first, with no model: the world's regime (``svlr_tf.evaluation.regime``):
 train questions, distinct question strings, share of held-out questions seen
 verbatim in train, and the text-only lookup on held-out (most frequent train
 answer of the same question string among the 18 choices).
@@ -35,7 +35,7 @@ from absl import flags
 
 from svlr_tf.runtime.files import atomic_write_json, read_json
 from svlr_tf.presets import PRESET_NAMES
-from svlr_tf.world import regime
+from svlr_tf.evaluation import regime
 
 FLAGS = flags.FLAGS
 # The paper's baselines: the only experiments a world may be calibrated on.

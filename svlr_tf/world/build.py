@@ -137,19 +137,22 @@ def world_is_current(data_dir: str, preset: str, seed: int = 0, **overrides) -> 
 
 
 def ensure_world(preset: str, root: Optional[str] = None, seed: int = 0,
-                 verbose: bool = True, wait: float = WORLD_WAIT_SECONDS) -> str:
+                 verbose: bool = True, wait: float = WORLD_WAIT_SECONDS,
+                 pictures: bool = True, **overrides) -> str:
   """Returns a data dir holding the world of ``preset``, generating it if needed.
 
   Default ``root``: runs/data/world-<preset>.  An existing complete world with
   matching meta is reused; anything else there is regenerated.  When another
   process is generating it, this one waits for it (up to ``wait`` seconds, a
-  progress line every 30 s) and then reuses its world.
+  progress line every 30 s) and then reuses its world.  ``overrides`` replace
+  WorldConfig fields (give such a world its own ``root``); ``pictures=False``
+  skips images/*.png when the world is generated.
   """
   data_dir = os.path.abspath(root or default_root(preset))
   if world_is_current(data_dir, preset, seed, **overrides):
     return data_dir
   with world_lock(data_dir, wait=wait):  # another process may have generated it
-    if world_is_current(data_dir, preset, seed):
+    if world_is_current(data_dir, preset, seed, **overrides):
       return data_dir
     return _generate_locked(world_config(preset, **overrides), preset, data_dir,
                             seed, True, verbose, pictures)

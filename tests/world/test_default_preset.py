@@ -1,4 +1,4 @@
-"""``default``: the default preset from before issue 20's calibration, pinned.
+"""``default``: the default preset (world, model, budget), pinned.
 
 Its world must stay byte for byte the world ``default`` generated before (the
 redesign's proof compares outputs on it): generation is deterministic in the
@@ -9,7 +9,8 @@ whole preset.
 
 import json
 
-from svlr_tf.presets import PRESETS, world_config
+from svlr_tf.presets import PRESETS
+from svlr_tf.world.config import world_config
 from svlr_tf.world.write import GENERATOR_VERSION, world_meta
 
 V1_WORLD = json.loads(

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from svlr_tf.world import regime
+from svlr_tf.evaluation import regime
 
 
 def _write_split(root, split, records):
