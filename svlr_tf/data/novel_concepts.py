@@ -10,8 +10,9 @@ as they are.  A question *names* a concept when a word form of it (the class
 name or its lemma) is in its question (any of the four bins, its nouns or
 adjectives), its correct choice (words, nouns, adjectives), its answer or any
 of its human answers.  A distractor choice of a remaining question that names
-one is replaced by another training answer that names none (the batch has no
-choice mask: docs/interpretations.md, "Held-out concepts").
+one is replaced by another answer of the split that names none (the batch has
+no choice mask: docs/interpretations.md, "Held-out concepts"); a question whose
+distractors cannot all be replaced is removed too.
 
   candidates(data) -> [Concept]              frequency = Genome train regions
   choose(candidates, k, seed) -> [Concept]   one per frequency stratum
@@ -145,7 +146,7 @@ def _filter(records: List[dict], forms: Set[str], rng) -> tuple:
         pool[choice] = (list(r["choice_words"][j]), list(r["choice_nouns"][j]),
                         list(r["choice_adjectives"][j]))
   names = sorted(pool)
-  replaced = questions_replaced = 0
+  replaced = questions_replaced = unreplaceable = 0
   out = []
   for r in kept:
     bad = [j for j in range(len(r["choices"]))
@@ -154,10 +155,9 @@ def _filter(records: List[dict], forms: Set[str], rng) -> tuple:
       r = json.loads(json.dumps(r))
       taken = set(r["choices"]) | set(r.get("answers") or ())
       free = [c for c in names if c not in taken]
-      if len(free) < len(bad):
-        raise DataError("novel concepts", f"question {r['question_id']}: only "
-                        f"{len(free)} training answers name no held-out concept, "
-                        f"{len(bad)} distractors need replacing; choose fewer concepts")
+      if len(free) < len(bad):   # no answer to replace them with: dropped
+        unreplaceable += 1
+        continue
       for j, c in zip(bad, rng.choice(len(free), size=len(bad), replace=False)):
         choice = free[int(c)]
         r["choices"][j] = choice
@@ -167,7 +167,8 @@ def _filter(records: List[dict], forms: Set[str], rng) -> tuple:
       questions_replaced += 1
     out.append(r)
   counts = {"questions": len(records), "kept": len(out),
-            "removed": len(records) - len(out),
+            "removed": len(records) - len(kept),
+            "removed_no_replacement": unreplaceable,
             "questions_with_replaced_distractors": questions_replaced,
             "distractors_replaced": replaced}
   return out, counts
@@ -206,54 +207,57 @@ def derive(source, dest: str, concepts: Sequence[Concept], k: int, seed: int,
   tmp = f"{dest}.tmp-{os.getpid()}"
   if os.path.exists(tmp):
     shutil.rmtree(tmp)
-  os.makedirs(os.path.join(tmp, "vqa"))
-  src = os.path.abspath(source.data_dir)
-  for entry in os.listdir(src):
-    if entry not in ("meta.json", "vqa") and not entry.startswith("."):
-      os.symlink(os.path.join(src, entry), os.path.join(tmp, entry))
-  forms = forms_of(concepts)
-  rng = np.random.default_rng(seed)
-  counts = {}
-  from svlr_tf.data.prepared.writer import PreparedWriter
-  writer = PreparedWriter(tmp)
-  for entry in sorted(os.listdir(os.path.join(src, "vqa"))):
-    split = entry[:-len(".jsonl")] if entry.endswith(".jsonl") else None
-    if split in FILTERED_SPLITS:
-      records = [r for _, r in iter_jsonl(os.path.join(src, "vqa", entry))]
-      kept, counts[split] = _filter(records, forms, rng)
-      writer.write_vqa(split, kept)
-  ids = {s: set() for s in FILTERED_SPLITS}
-  for split in FILTERED_SPLITS:
-    for _, r in iter_jsonl(os.path.join(tmp, "vqa", f"{split}.jsonl")):
-      ids[split].add(r["question_id"])
-  for entry in sorted(os.listdir(os.path.join(src, "vqa"))):
-    target = os.path.join(tmp, "vqa", entry)
-    if os.path.exists(target) or entry.endswith(".npz") or entry.startswith("."):
-      continue
-    split = entry.split("_")[0]
-    if split in FILTERED_SPLITS and entry.endswith("_grounding.jsonl"):
-      lines = [json.dumps(r) for _, r in iter_jsonl(os.path.join(src, "vqa", entry))
-               if r["question_id"] in ids[split]]
-      with open(target, "w", encoding="utf-8") as f:
-        f.write("".join(line + "\n" for line in lines))
-    elif split not in FILTERED_SPLITS:
-      os.symlink(os.path.join(src, "vqa", entry), target)
-  test = [r for _, r in iter_jsonl(os.path.join(src, "vqa", "test.jsonl"))]
-  novel = novel_mask(test, forms)
-  counts["test"] = {"questions": len(test), "novel": int(novel.sum()),
-                    "seen": int((~novel).sum())}
-  for split in FILTERED_SPLITS:
-    if counts.get(split, {}).get("kept", 0) == 0:
-      shutil.rmtree(tmp)
-      raise DataError(os.path.join(src, "vqa", f"{split}.jsonl"), "no question is "
-                      "left after removing the held-out concepts; choose fewer")
-  split_info = dict(wanted, counts=counts)
-  meta = dict(source.meta, novel_concepts=split_info)
-  meta["description"] = (f"{source.meta.get('description', '')} Held-out-concept "
-                         f"split (K={k}, seed {seed}) of {src}.").strip()
-  atomic_write_json(os.path.join(tmp, "meta.json"), meta, indent=2)
-  atomic_write_json(os.path.join(tmp, SPLIT_FILE), split_info, indent=2)
-  os.replace(tmp, dest)
+  try:
+    os.makedirs(os.path.join(tmp, "vqa"))
+    src = os.path.abspath(source.data_dir)
+    for entry in os.listdir(src):
+      if entry not in ("meta.json", "vqa") and not entry.startswith("."):
+        os.symlink(os.path.join(src, entry), os.path.join(tmp, entry))
+    forms = forms_of(concepts)
+    rng = np.random.default_rng(seed)
+    counts = {}
+    from svlr_tf.data.prepared.writer import PreparedWriter
+    writer = PreparedWriter(tmp)
+    for entry in sorted(os.listdir(os.path.join(src, "vqa"))):
+      split = entry[:-len(".jsonl")] if entry.endswith(".jsonl") else None
+      if split in FILTERED_SPLITS:
+        records = [r for _, r in iter_jsonl(os.path.join(src, "vqa", entry))]
+        kept, counts[split] = _filter(records, forms, rng)
+        writer.write_vqa(split, kept)
+    ids = {s: set() for s in FILTERED_SPLITS}
+    for split in FILTERED_SPLITS:
+      for _, r in iter_jsonl(os.path.join(tmp, "vqa", f"{split}.jsonl")):
+        ids[split].add(r["question_id"])
+    for entry in sorted(os.listdir(os.path.join(src, "vqa"))):
+      target = os.path.join(tmp, "vqa", entry)
+      if os.path.exists(target) or entry.endswith(".npz") or entry.startswith("."):
+        continue
+      split = entry.split("_")[0]
+      if split in FILTERED_SPLITS and entry.endswith("_grounding.jsonl"):
+        lines = [json.dumps(r) for _, r in iter_jsonl(os.path.join(src, "vqa", entry))
+                 if r["question_id"] in ids[split]]
+        with open(target, "w", encoding="utf-8") as f:
+          f.write("".join(line + "\n" for line in lines))
+      elif split not in FILTERED_SPLITS:
+        os.symlink(os.path.join(src, "vqa", entry), target)
+    test = [r for _, r in iter_jsonl(os.path.join(src, "vqa", "test.jsonl"))]
+    novel = novel_mask(test, forms)
+    counts["test"] = {"questions": len(test), "novel": int(novel.sum()),
+                      "seen": int((~novel).sum())}
+    for split in FILTERED_SPLITS:
+      if counts.get(split, {}).get("kept", 0) == 0:
+        raise DataError(os.path.join(src, "vqa", f"{split}.jsonl"), "no question is "
+                        "left after removing the held-out concepts; choose fewer")
+    split_info = dict(wanted, counts=counts)
+    meta = dict(source.meta, novel_concepts=split_info)
+    meta["description"] = (f"{source.meta.get('description', '')} Held-out-concept "
+                           f"split (K={k}, seed {seed}) of {src}.").strip()
+    atomic_write_json(os.path.join(tmp, "meta.json"), meta, indent=2)
+    atomic_write_json(os.path.join(tmp, SPLIT_FILE), split_info, indent=2)
+    os.replace(tmp, dest)
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
   log(f"Held-out-concept split written: {dest} ({counts})")
   return split_info
 
