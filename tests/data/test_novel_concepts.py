@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from svlr_tf.config import DataConfig
 from svlr_tf.data import novel_concepts as nc
