@@ -102,7 +102,7 @@ def test_shared_rows_are_table1s_runs():
 
 def test_modules_import_together_and_define_no_flag_until_they_run():
   code = ("from absl import flags\n"
-          "from reproduce import all, ablation, attention, fig5, pretraining, report, sensitivity, "
+          "from reproduce import all, ablation, attention, fig5, pretraining, report, sensitivity, novel_concepts, "
           "table1, table2, table3, table4, zero_shot\n"
           "print(sorted(f for f in flags.FLAGS if f in ('preset', 'workdir', 'runs', "
           "'k', 'hat_dir', 'runs_root')))\n")
