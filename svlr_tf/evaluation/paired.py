@@ -8,8 +8,9 @@ over seeds and questions (exactly the difference of the two rows' Overall
 accuracies, averaged over seeds).
 
 Its 95% interval is ``intervals.seed_question_interval`` (the model and why it is
-not a bootstrap are there): a t-interval over the per-seed differences plus the
-question-sampling variance of the test split, Welch degrees of freedom.  With
+not a bootstrap are there): a t(n-1) half-width over the per-seed differences and
+a normal half-width from the question-sampling variance of the test split, added
+in quadrature.  With
 one seed there is no interval (training noise cannot be estimated); with two it
 is valid but wide and flagged.  Each claim also gets the number of seeds it
 would need to exclude both 0 and the paper's value (an estimate from the
@@ -49,7 +50,7 @@ class PairedDifference:
       (training noise plus the seed x question noise; None with one seed).
     question_se: standard error of the difference from the test questions
       alone (seeds averaged first, then sd over questions / sqrt(Q)).
-    df: the t quantile's degrees of freedom (Welch-Satterthwaite).
+    df: the seed part's t quantile's degrees of freedom (seeds - 1).
     num_seeds, num_questions: what the interval is made of.
     method: how the interval was computed (named in every claims table).
     warning: '' or why the interval is absent or weak (seeds < 3).

@@ -79,11 +79,17 @@ def write_manifest(directory: str) -> dict:
   return manifest
 
 
+# The files ``Predictor.load`` reads: each must be listed in the manifest.
+LOADED_FILES = ("meta.json", "config.json", "model.keras", "vocab.json",
+                "classes.json", "answers.json", "verification.npz")
+
+
 def check_manifest(directory: str) -> None:
   """Raises a one-line DataError naming the first file that differs from the manifest.
 
-  Every file the manifest lists must be there with its size and SHA-256; a file
-  the manifest does not list is not read by the loader and is ignored.
+  Every file the manifest lists must be there with its size and SHA-256, and
+  every file the loader reads (``LOADED_FILES``) must be listed; a listed path
+  must stay inside the bundle.  Other files (a user's notes) are ignored.
   """
   path = os.path.join(directory, MANIFEST_FILE)
   if not os.path.exists(path):
@@ -93,8 +99,18 @@ def check_manifest(directory: str) -> None:
   files = manifest.get("files") if isinstance(manifest, dict) else None
   if not isinstance(files, dict) or not files:
     raise DataError(path, "no \"files\" list: not a bundle manifest")
+  unlisted = [f for f in LOADED_FILES if f not in files  # a directory there: the
+              and not os.path.isdir(os.path.join(directory, f))]  # loader says so
+  if unlisted:
+    raise DataError(path, f"does not list {', '.join(unlisted)}, which loading reads: "
+                    "not this bundle's manifest; export the bundle again")
   for relative, expected in sorted(files.items()):
-    file_path = os.path.join(directory, *relative.split("/"))
+    parts = relative.split("/")
+    if (not isinstance(expected, dict) or os.path.isabs(relative) or ".." in parts
+        or "\\" in relative):
+      raise DataError(path, f"entry {relative[:80]!r} is not a file of the bundle "
+                      "with its size and SHA-256: not a bundle manifest")
+    file_path = os.path.join(directory, *parts)
     if not os.path.lexists(file_path):
       raise DataError(file_path, "missing from the bundle (listed in manifest.json)")
     if not os.path.isfile(file_path):

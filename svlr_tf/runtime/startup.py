@@ -6,8 +6,10 @@ error) straight to file descriptor 2 from C++ while it is imported, before its l
 level can take effect: ``TF_CPP_MIN_LOG_LEVEL`` does not hide them (measured: seven
 lines at level 2, some printed twice because two libraries each carry a logger).
 :func:`import_tensorflow` therefore points descriptor 2 at a temporary file during
-the import and restores it afterwards.  Nothing is lost: if the import fails the
-captured lines are written to stderr before the exception propagates, and
+the import and restores it afterwards.  On success what it caught is dropped
+(the start-up lines, and any Python warning printed during the import); if the
+import fails the captured lines are written to stderr before the exception
+propagates; without a descriptor 2 nothing is captured; and
 ``show_log=True`` (the entry points pass it for ``--verbosity=0`` or more) lets
 them through (:func:`svlr_tf.runtime.entry_points.quiet_tensorflow` decides that from the
 command line's --verbosity).  The devices are listed inside the same capture: on a
@@ -49,8 +51,13 @@ def import_tensorflow(show_log: bool = False):
 def _stderr_captured():
   """File descriptor 2 points at a temporary file inside; what it caught is
   written to stderr only if the body raises."""
-  sys.stderr.flush()
-  saved = os.dup(2)
+  try:
+    if sys.stderr is not None:
+      sys.stderr.flush()
+    saved = os.dup(2)
+  except (OSError, ValueError):  # no descriptor 2 (closed): nothing to hide
+    yield
+    return
   with tempfile.TemporaryFile() as captured:
     os.dup2(captured.fileno(), 2)
     try:
@@ -58,8 +65,9 @@ def _stderr_captured():
     except BaseException:
       _restore(saved)
       captured.seek(0)
-      sys.stderr.write(captured.read().decode("utf-8", "replace"))
-      sys.stderr.flush()
+      if sys.stderr is not None:
+        sys.stderr.write(captured.read().decode("utf-8", "replace"))
+        sys.stderr.flush()
       raise
     _restore(saved)
 
@@ -77,7 +85,10 @@ class _QuietLoader(importlib.abc.Loader):
     try:
       with _stderr_captured():
         self.loader.exec_module(module)
-        module.config.list_physical_devices()  # cuInit's error, without a GPU
+        try:
+          module.config.list_physical_devices()  # cuInit's error, without a GPU
+        except Exception:  # pylint: disable=broad-except  (a device problem is not
+          pass             # the import's: TensorFlow reports it when used)
     finally:  # the module keeps its own loader (resources, reloads)
       module.__loader__ = self.loader
       if getattr(module, "__spec__", None) is not None:
@@ -113,6 +124,7 @@ def remove_quiet_import() -> None:
 def _restore(saved: int) -> None:
   if saved < 0:
     return
-  sys.stderr.flush()
+  if sys.stderr is not None:
+    sys.stderr.flush()
   os.dup2(saved, 2)
   os.close(saved)

@@ -166,3 +166,19 @@ def test_a_damaged_slice_is_named(copy):
   _one_line_error(copy, "verification.npz.*damaged")
   _rewrite_manifest(copy)
   _one_line_error(copy, "verification.npz.*does not reproduce")
+
+
+def test_a_manifest_that_leaves_out_a_loaded_file_or_leaves_the_bundle(copy):
+  import json
+  path = os.path.join(copy, "manifest.json")
+  with open(path) as f:
+    manifest = json.load(f)
+  entry = manifest["files"].pop("vocab.json")
+  with open(path, "w") as f:
+    json.dump(manifest, f)
+  _one_line_error(copy, "does not list vocab.json")
+  manifest["files"]["vocab.json"] = entry
+  manifest["files"]["../outside.json"] = entry
+  with open(path, "w") as f:
+    json.dump(manifest, f)
+  _one_line_error(copy, "is not a file of the bundle")

@@ -27,6 +27,7 @@ from typing import List, Optional
 import flask
 from werkzeug import exceptions
 
+from svlr_tf.runtime.errors import DataError
 from tools.serve import views
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -128,6 +129,8 @@ def create_app(predictor, catalog, title: str = "") -> flask.Flask:
     with model_lock:
       try:
         result = predictor.answer(image_id, question, choices)
+      except DataError:  # the data is at fault, not the request: a 500
+        raise
       except ValueError as err:
         raise BadRequest(_one_line(err)) from None
     seconds = time.perf_counter() - start
@@ -145,6 +148,8 @@ def create_app(predictor, catalog, title: str = "") -> flask.Flask:
     with model_lock:
       try:
         result = predictor.recognize(image_id, words)
+      except DataError:  # the data is at fault, not the request: a 500
+        raise
       except ValueError as err:
         raise BadRequest(_one_line(err)) from None
     return flask.jsonify(views.recognition_view(result))
@@ -158,7 +163,7 @@ def create_app(predictor, catalog, title: str = "") -> flask.Flask:
 
   def _image_id(value, check_data: bool = True) -> int:
     text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
       raise BadRequest(f"the image must be an image id (digits), not "
                        f"{text[:40]!r}" if text else "no image given")
     image_id = int(text)
@@ -235,7 +240,7 @@ def _texts(values, name: str, count: int, chars: int) -> List[str]:
 
 def _int(text: str, name: str, low: int, high: int) -> int:
   text = str(text).strip()
-  if not text.isdigit() or not low <= int(text) <= high:
+  if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
     raise BadRequest(f"{name} must be a whole number from {low} to {high}, not "
                      f"{text[:20]!r}")
   return int(text)
