@@ -62,10 +62,14 @@ def main(argv):
   chance = round(sum(chance) / len(chance), 2)
   paper = "; ".join(f"{row} {cells['Overall']}" + (f" (\"what color\" {cells['what color']})"
                                                     if "what color" in cells else "")
-                    for row, cells in TABLE1.paper.items() if row != "chance")
+                    for row, cells in TABLE1.paper.items()
+                    if row not in ("chance", "Language Only"))
+  prior = TABLE1.paper["Language Only"]["Overall"]
   notes = (f"\nChance (uniformly random choice, official metric): {chance:.2f}\n\n"
            f"Paper (real VQA v1 val, Table 1), Overall: {paper}; chance "
-           f"{TABLE1.paper['chance']}.\n" + common.stale_note(grid))
+           f"{TABLE1.paper['chance']} (1/18). Language prior cited in Sec. 5.2 "
+           f"(a question-and-answer-only model, its ref. [49]): {prior}.\n"
+           + common.stale_note(grid))
   differences, claims = paired_section(
       grid, setup.data,
       "The paper's claims as paired differences (row A - row B, points; the same "
