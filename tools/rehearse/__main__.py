@@ -86,13 +86,14 @@ def write_inputs(root: str, fraction: float) -> None:
   inputs.write_word2vec(os.path.join(raw, "vectors-300.bin"), fraction)
 
 
-def rehearse(root: str, fraction: float, steps: int, modes, nice: int = 0) -> dict:
+def rehearse(root: str, fraction: float, steps: int, modes, nice: int = 0,
+             stop_after_training: bool = False) -> dict:
   """Runs every stage at ``fraction`` under ``root``; returns the record."""
   disk = check_disk(root, fraction)
   logs = os.path.join(root, "logs")
   os.makedirs(logs, exist_ok=True)
   record = {"fraction": fraction, "counts": inputs.counts(fraction), "disk_check": disk,
-            "steps": steps, "nice": nice, "cpus": os.cpu_count(),
+            "steps": steps, "nice": nice, "stop_after_training": stop_after_training, "cpus": os.cpu_count(),
             "machine": platform.platform(), "python": sys.version.split()[0],
             "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "stages": []}
@@ -114,7 +115,9 @@ def rehearse(root: str, fraction: float, steps: int, modes, nice: int = 0) -> di
   for name, argv in plan(root, steps, modes):
     log = os.path.join(logs, name.split(" (")[0].replace(" ", "_")
                        + ("_again" if "again" in name else "") + ".log")
-    record["stages"].append(stages.run(name, argv, root, log, cwd=REPO))
+    stop = steps if stop_after_training and name.startswith("train") else None
+    record["stages"].append(stages.run(name, argv, root, log, cwd=REPO,
+                                       stop_at_step=stop))
     print(fit.stage_line(record["stages"][-1]), flush=True)
     save()
   record["disk_total_mb"] = round(stages.disk_bytes(root) / 2**20, 1)
@@ -139,7 +142,8 @@ def main(argv):
   if FLAGS.disk_only:
     print(json.dumps(check_disk(FLAGS.dir, fraction), indent=1))
     return
-  rehearse(FLAGS.dir, fraction, FLAGS.steps, FLAGS.input_modes, FLAGS.nice)
+  rehearse(FLAGS.dir, fraction, FLAGS.steps, FLAGS.input_modes, FLAGS.nice,
+           FLAGS.stop_after_training)
 
 
 if __name__ == "__main__":
@@ -149,6 +153,9 @@ if __name__ == "__main__":
   flags.DEFINE_integer("steps", 30, "Training steps of each training stage.", lower_bound=4)
   flags.DEFINE_list("input_modes", ["host", "resident"], "Training input modes to run.")
   flags.DEFINE_integer("nice", 0, "Niceness added to the stages (shared machines).")
+  flags.DEFINE_bool("stop_after_training", False, "Interrupt each training stage "
+                    "after its last step (its evaluations, which grow with the test "
+                    "split, are not run or timed).")
   flags.DEFINE_bool("disk_only", False, "Only say how much disk the fraction needs.")
   flags.DEFINE_list("fit", None, "rehearsal.json files to fit and extrapolate "
                     "to full size (no stage is run).")

@@ -13,7 +13,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 FIGURES = (("wall_s", "wall s"), ("peak_rss_mb", "peak MB"), ("disk_added_mb", "disk MB"),
-           ("first_step_s", "1st step s"), ("steady_step_s", "step s"))
+           ("first_step_s", "1st step s"), ("steady_step_s", "step s"),
+           ("after_training_s", "eval s"))
 
 
 def _fmt(value) -> str:
@@ -114,7 +115,7 @@ def full_size_table(records: List[dict]) -> str:
            f"{r.get('cpus')} CPUs" for r in records]
   lines += ["", "Measured under: " + "; ".join(loads)]
   for name, figures in fits.items():
-    for key in ("first_step_s", "steady_step_s"):
+    for key in ("first_step_s", "steady_step_s", "after_training_s"):
       if key in figures:
         f = figures[key]
         lines.append(f"{name} {key}: {f['a']:.3g} + {f['b']:.3g} x fraction -> "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -47,8 +48,12 @@ def _step_times(marks: List[tuple], start: float) -> Dict[str, Optional[float]]:
 
 
 def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
-        nice: int = 0) -> Dict[str, object]:
+        nice: int = 0, stop_at_step: Optional[int] = None) -> Dict[str, object]:
   """Runs ``python -m argv...`` in ``cwd``; returns its measurements.
+
+  ``stop_at_step``: a training stage is interrupted (SIGINT) once its step line
+  of that step is out: what is measured is the start and the training, not the
+  evaluations after it (``"stopped_after_step"`` in the record).
 
   Raises:
     RuntimeError: the stage failed (its last output lines are in the message).
@@ -58,7 +63,7 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
   command = [sys.executable, "-u", "-m"] + argv
   env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
   start = time.monotonic()
-  marks, tail = [], []
+  marks, tail, stopped = [], [], False
   with open(log_path, "w", encoding="utf-8") as log:
     log.write("$ " + " ".join(command) + "\n")
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -71,10 +76,13 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
       match = _STEP.search(line)
       if match:
         marks.append((now, int(match.group(1))))
+        if stop_at_step is not None and marks[-1][1] >= stop_at_step and not stopped:
+          stopped = True
+          proc.send_signal(signal.SIGINT)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
   wall = time.monotonic() - start
-  if proc.returncode != 0:
+  if proc.returncode != 0 and not stopped:
     raise RuntimeError(f"stage {name} failed (exit {proc.returncode}; log {log_path}):\n"
                        + "\n".join(tail))
   result = {"stage": name, "command": " ".join(["python", "-m"] + argv),
@@ -84,9 +92,13 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
             "disk_added_mb": round((disk_bytes(root) - before) / 2**20, 1),
             "load_before": round(load_before, 1),
             "load_after": round(os.getloadavg()[0], 1)}
+  if stopped:
+    result["stopped_after_step"] = marks[-1][1]
   if marks:
     result.update({k: (round(v, 3) if isinstance(v, float) else v)
                    for k, v in _step_times(marks, start).items()})
+    if not stopped:  # held-out + test evaluations, results, after the last step
+      result["after_training_s"] = round(wall - result["last_step_s"], 2)
   return result
 
 
