@@ -63,8 +63,8 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
   command = [sys.executable, "-u", "-m"] + argv
   env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
   start = time.monotonic()
-  marks, tail, stopped = [], [], False
-  with open(log_path, "w", encoding="utf-8") as log:
+  marks, tail, stopped, input_line = [], [], False, None
+  with open(log_path, "w", encoding="utf-8", buffering=1) as log:
     log.write("$ " + " ".join(command) + "\n")
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace",
@@ -73,6 +73,8 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
       now = time.monotonic()
       log.write(f"{now - start:9.2f} {line}")
       tail = (tail + [line.rstrip()])[-12:]
+      if "] input mode " in line and input_line is None:
+        input_line = now - start  # data checked, stores open; training builds next
       match = _STEP.search(line)
       if match:
         marks.append((now, int(match.group(1))))
@@ -92,6 +94,8 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
             "disk_added_mb": round((disk_bytes(root) - before) / 2**20, 1),
             "load_before": round(load_before, 1),
             "load_after": round(os.getloadavg()[0], 1)}
+  if input_line is not None:
+    result["input_mode_line_s"] = round(input_line, 2)
   if stopped:
     result["stopped_after_step"] = marks[-1][1]
   if marks:
