@@ -106,6 +106,7 @@ def rehearse(root: str, fraction: float, steps: int, modes, nice: int = 0,
 
   if nice:
     os.nice(nice)
+  record["nice"] = os.nice(0)  # the niceness the stages ran at (flag or `nice -n`)
   print(f"rehearsal at fraction {fraction:g} in {root} (needs ~{disk['needed_gb']} GB, "
         f"{disk['free_gb']} GB free)", flush=True)
   record["stages"].append(stages.run_python(

@@ -77,6 +77,8 @@ def full_size(records: List[dict]) -> Dict[str, Dict[str, dict]]:
   for name in _stage_names(records):
     out[name] = {}
     for key, _ in FIGURES:
+      if key == "steady_step_s":  # per batch: no data size in it, only the load
+        continue
       points = [(r["fraction"], _stage(r, name).get(key)) for r in records
                 if _stage(r, name) and _stage(r, name).get(key) is not None]
       if len({x for x, _ in points}) < 2:
@@ -115,7 +117,12 @@ def full_size_table(records: List[dict]) -> str:
            f"{r.get('cpus')} CPUs" for r in records]
   lines += ["", "Measured under: " + "; ".join(loads)]
   for name, figures in fits.items():
-    for key in ("first_step_s", "steady_step_s", "after_training_s"):
+    steps = [f"{r['fraction']:.4g}: {_fmt(_stage(r, name).get('steady_step_s'))} s "
+             f"(load {_stage(r, name)['load_before']}-{_stage(r, name)['load_after']})"
+             for r in records if _stage(r, name) and _stage(r, name).get("steady_step_s")]
+    if steps:
+      lines.append(f"{name} steady step (measured, not fitted): " + "; ".join(steps))
+    for key in ("first_step_s", "after_training_s"):
       if key in figures:
         f = figures[key]
         lines.append(f"{name} {key}: {f['a']:.3g} + {f['b']:.3g} x fraction -> "
