@@ -51,7 +51,7 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
         nice: int = 0, stop_at_step: Optional[int] = None) -> Dict[str, object]:
   """Runs ``python -m argv...`` in ``cwd``; returns its measurements.
 
-  ``stop_at_step``: a training stage is interrupted (SIGINT) once its step line
+  ``stop_at_step``: a training stage is terminated (SIGTERM) once its step line
   of that step is out: what is measured is the start and the training, not the
   evaluations after it (``"stopped_after_step"`` in the record).
 
@@ -80,7 +80,7 @@ def run(name: str, argv: List[str], root: str, log_path: str, cwd: str,
         marks.append((now, int(match.group(1))))
         if stop_at_step is not None and marks[-1][1] >= stop_at_step and not stopped:
           stopped = True
-          proc.send_signal(signal.SIGINT)
+          proc.send_signal(signal.SIGTERM)  # SIGINT waits for TensorFlow
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
   wall = time.monotonic() - start
