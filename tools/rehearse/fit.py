@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-FIGURES = (("wall_s", "wall s"), ("peak_rss_mb", "peak MB"), ("disk_added_mb", "disk MB"),
+FIGURES = (("wall_s", "wall s"), ("cpu_s", "CPU s"), ("peak_rss_mb", "peak MB"), ("disk_added_mb", "disk MB"),
            ("first_step_s", "1st step s"), ("steady_step_s", "step s"),
            ("after_training_s", "eval s"))
 
@@ -96,9 +96,10 @@ def full_size_table(records: List[dict]) -> str:
   fits = full_size(records)
   records = sorted(records, key=lambda r: r["fraction"])
   lines = [table(records), "",
-           "| stage | RAM at full size (GB) | disk at full size (GB) | hours at full size |"
-           " per fraction: peak MB / wall s |",
-           "|---|---|---|---|---|"]
+           "| stage | RAM at full size (GB) | disk at full size (GB) | hours at full size "
+           "(wall, under the load below) | CPU hours at full size | per fraction: peak MB "
+           "/ wall s |",
+           "|---|---|---|---|---|---|"]
   for name, figures in fits.items():
     def cell(key, scale):
       fitted = figures.get(key)
@@ -111,7 +112,8 @@ def full_size_table(records: List[dict]) -> str:
         f"{r['fraction']:.4g}: {_fmt((_stage(r, name) or {}).get('peak_rss_mb'))} / "
         f"{_fmt((_stage(r, name) or {}).get('wall_s'))}" for r in records)
     lines.append(f"| {name} | {cell('peak_rss_mb', 1 / 1024)} | "
-                 f"{cell('disk_added_mb', 1 / 1024)} | {cell('wall_s', 1 / 3600)} | {points} |")
+                 f"{cell('disk_added_mb', 1 / 1024)} | {cell('wall_s', 1 / 3600)} | "
+                 f"{cell('cpu_s', 1 / 3600)} | {points} |")
   loads = [f"{r['fraction']:.4g}: load {min(s['load_before'] for s in r['stages'])}-"
            f"{max(s['load_after'] for s in r['stages'])}, nice {r.get('nice', 0)}, "
            f"{r.get('cpus')} CPUs" for r in records]
