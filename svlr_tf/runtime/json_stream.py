@@ -97,11 +97,13 @@ class _Buffer:
       return value
 
 
-def iter_json_array(path: str, key: Optional[str] = None,
-                    chunk: int = 1 << 20) -> Iterator[Tuple[int, Any]]:
+def iter_json_array(path: str, key: Optional[str] = None, chunk: int = 1 << 20,
+                    what: str = "") -> Iterator[Tuple[int, Any]]:
   """(index, element) of the file's top-level list, or, with ``key``, of the list
   under ``key`` in its top-level object (the object's other members are read
   and dropped). The rest of the file is checked after the last element.
+  ``what`` names the list's elements in the error for a file that is not a list
+  ("expected a JSON list of images").
 
   Raises a one-line DataError naming the file: missing, not UTF-8, malformed
   JSON (with the byte offset), not a list / not an object with a ``key`` list.
@@ -115,7 +117,7 @@ def iter_json_array(path: str, key: Optional[str] = None,
     buf = _Buffer(path, f, chunk)
     if key is None:
       if buf.peek() != "[":
-        raise DataError(path, "expected a JSON list")
+        raise DataError(path, "expected a JSON list" + (f" of {what}" if what else ""))
       yield from _elements(buf)
     else:
       if buf.peek() != "{":

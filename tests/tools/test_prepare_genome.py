@@ -263,3 +263,22 @@ def test_too_few_genome_images_is_an_error_naming_the_minimum(tmp_path):
   with pytest.raises(DataError, match=r"objects.json: 2 Genome images .* at least 3"):
     prepare_genome.prepare_genome(str(tmp_path / "p"), *paths)
   assert not os.path.exists(tmp_path / "p" / "recognition")
+
+
+def test_streamed_annotations_are_those_of_a_whole_file_load(tmp_path):
+  """objects.json / attributes.json are read one image at a time (issue 25): the
+  parsed objects are those of the whole-file json.load, in order."""
+  from tools.genome import annotations
+  root, _, _ = write_genome(tmp_path / "raw")
+  for name in ("objects.json", "attributes.json"):
+    path = str(root / name)
+    whole = {}
+    for entry in json.load(open(path)):
+      items = entry.get("objects", entry.get("attributes")) or []
+      whole.setdefault(annotations._image_id(entry), []).extend(
+          p for p in map(annotations._parse_object, items) if p is not None)
+    assert annotations.read_annotations(path, annotations.Counts()) == whole
+  (root / "objects.json").write_text('[{"image_id": 1, "objects": []}\n {"image_id": 2}]')
+  with pytest.raises(DataError, match=r"objects.json: malformed JSON at byte 33: "
+                     r"expected ',' or '\]'"):
+    annotations.read_annotations(str(root / "objects.json"), annotations.Counts())

@@ -10,6 +10,7 @@ from absl import logging
 
 from svlr_tf import text
 from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.json_stream import iter_json_array
 from tools._common import read_json
 
 
@@ -91,12 +92,13 @@ def _parse_object(item: Any) -> Optional[Dict[str, Any]]:
 
 
 def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]]]:
-  """objects.json / attributes.json -> {image_id: [parsed objects]}."""
-  data = read_json(path)
-  if not isinstance(data, list):
-    raise DataError(path, "expected a JSON list of images")
+  """objects.json / attributes.json -> {image_id: [parsed objects]}.
+
+  The file (several GB at full size) is read one image at a time
+  (svlr_tf.runtime.json_stream); only the parsed fields are kept.
+  """
   images: Dict[int, List[Dict[str, Any]]] = {}
-  for i, entry in enumerate(data):
+  for i, entry in iter_json_array(path, what="images"):
     if not isinstance(entry, dict):
       raise DataError(path, f"entry {i} is not a JSON object")
     image_id = _image_id(entry)
@@ -159,11 +161,8 @@ def read_image_data(path: Optional[str], counts: Counts) -> Dict[int, dict]:
   """image_data.json -> {image_id: entry} (first entry wins)."""
   if not path:
     return {}
-  data = read_json(path)
-  if not isinstance(data, list):
-    raise DataError(path, "expected a JSON list of images")
   out = {}
-  for i, entry in enumerate(data):
+  for i, entry in iter_json_array(path, what="images"):
     if not isinstance(entry, dict):
       raise DataError(path, f"entry {i} is not a JSON object")
     image_id = _image_id(entry)
