@@ -66,7 +66,8 @@ from absl import flags, logging
 from svlr_tf.data.prepared import RECOGNITION_SPLITS, PreparedWriter
 from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, atomic_write_lines, list_images, run_main
-from tools.genome.annotations import (Counts, merge_attributes, normalize_name,
+from tools.genome.annotations import (Counts, merge_attributes,
+                                      merge_attributes_file, normalize_name,
                                       read_annotations, read_image_data,
                                       read_synset_map)
 from tools.genome.classes import (MIN_IMAGES, SPLIT_FRACTIONS, most_frequent,
@@ -110,8 +111,7 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
   image_data = read_image_data(image_data_path, counts)
   objects = read_annotations(objects_path, counts) if objects_path else {}
   if attributes_path:
-    objects = merge_attributes(objects, read_annotations(attributes_path, counts),
-                               counts)
+    objects = merge_attributes_file(objects, attributes_path, counts)
   attribute_synsets = read_synset_map(attribute_synsets_path)
   name_synsets = read_synset_map(object_synsets_path)
   logging.info("%d annotated images", len(objects))
