@@ -141,7 +141,8 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
   progress = Progress("clean images", total=len(objects), unit="images")
   for image_id in sorted(objects):
     size = image_size(image_id, image_data, image_paths)
-    cleaned[image_id] = (size, clean_objects(objects[image_id], size, counts))
+    # pop: each image's raw objects are dropped once cleaned (issue 25).
+    cleaned[image_id] = (size, clean_objects(objects.pop(image_id), size, counts))
     progress.update()
   progress.done()
 
@@ -188,6 +189,7 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
         counts["objects with no name among the classes"] += 1
     if kept:
       regions[image_id] = kept
+    cleaned[image_id] = (size, [])  # only the size is used from here on
   try:
     splits = split_images(regions)
   except DataError as err:
