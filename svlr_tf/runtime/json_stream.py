@@ -8,17 +8,22 @@ elements one by one with ``json.JSONDecoder.raw_decode`` over a buffer of about
 elements are the values ``json.load`` would give; the whole file is still
 checked (a syntax error anywhere, trailing text, text that is not UTF-8), with
 one-line errors naming the file and the byte offset.
+
+``JsonListWriter`` is the other direction: ``atomic_write_json`` of an object
+whose last member is a big list, written one element at a time.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
-from typing import Any, Iterator, Optional, Tuple
+import tempfile
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from svlr_tf.runtime.errors import DataError
-from svlr_tf.runtime.files import require_file
+from svlr_tf.runtime.files import current_umask, json_default, require_file
 
 _WHITESPACE = " \t\n\r"
 # An error this far (characters) before the buffer's end is not from the buffer
@@ -159,3 +164,47 @@ def _elements(buf: _Buffer) -> Iterator[Tuple[int, Any]]:
     index += 1
     if buf.expect(",]", "',' or ']'") == "]":
       return
+
+
+class JsonListWriter:
+  """Writes the bytes of ``atomic_write_json(path, {**header, key: elements})``
+  one element at a time (the elements are not held in memory).
+
+  The text goes to a temporary file beside ``path``; ``close`` renames it onto
+  ``path``, ``abort`` removes it (``path`` is untouched). ``header`` (the
+  object's other members, in order) may be set until the first ``add``.
+  """
+
+  def __init__(self, path: str, key: str, header: Optional[Dict[str, Any]] = None):
+    self.path, self.key, self.header, self.count = path, key, header, 0
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, self.tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                                    suffix=".tmp", dir=directory)
+    os.fchmod(fd, 0o666 & ~current_umask())
+    self.file = os.fdopen(fd, "w", encoding="utf-8")
+
+  def _start(self) -> None:
+    text = json.dumps({**(self.header or {}), self.key: []}, ensure_ascii=False,
+                      default=json_default)
+    self.file.write(text[:-2])  # ... "key": [   (text ends with "[]}")
+
+  def add(self, element: Any) -> None:
+    if self.count == 0:
+      self._start()
+    else:
+      self.file.write(", ")
+    self.file.write(json.dumps(element, ensure_ascii=False, default=json_default))
+    self.count += 1
+
+  def close(self) -> None:
+    if self.count == 0:
+      self._start()
+    self.file.write("]}")
+    self.file.close()
+    os.replace(self.tmp, self.path)
+
+  def abort(self) -> None:
+    self.file.close()
+    if os.path.exists(self.tmp):
+      os.remove(self.tmp)

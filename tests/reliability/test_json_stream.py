@@ -87,3 +87,26 @@ def test_missing_and_non_utf8_files(tmp_path):
   path.write_bytes(b'[{"a": "caf\xe9"}]')
   with pytest.raises(DataError, match=r"latin1.json: not UTF-8 text \(byte 11\)"):
     _elements(path)
+
+
+@pytest.mark.parametrize("elements", [[], [{"a": "caf\u00e9", "b": [1, 2.5]}],
+                                      [{"q": i, "c": ["x"] * i} for i in range(5)]])
+def test_json_list_writer_writes_the_bytes_of_a_whole_object_write(tmp_path, elements):
+  import numpy as np
+  from svlr_tf.runtime.files import atomic_write_json
+  from svlr_tf.runtime.json_stream import JsonListWriter
+  header = {"info": {"description": "d \u4e2d", "version": "1"}, "n": np.int64(18)}
+  atomic_write_json(str(tmp_path / "whole.json"), dict(header, questions=elements))
+  writer = JsonListWriter(str(tmp_path / "streamed.json"), "questions", {"n": 0})
+  writer.header = header  # may be set until the first element
+  for element in elements:
+    writer.add(element)
+  assert not (tmp_path / "streamed.json").exists()  # not before close
+  writer.close()
+  assert (tmp_path / "streamed.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["streamed.json", "whole.json"]
+  writer = JsonListWriter(str(tmp_path / "streamed.json"), "questions", header)
+  writer.add({"other": 1})
+  writer.abort()  # the earlier file stays, no temporary left
+  assert (tmp_path / "streamed.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["streamed.json", "whole.json"]
