@@ -76,8 +76,9 @@ from tools.genome.cleaning import clean_objects, image_size
 from tools.genome.overlap import file_md5s, vqa_overlap
 
 __all__ = ["Counts", "MIN_IMAGES", "SPLIT_FRACTIONS", "clean_objects", "file_md5s",
-           "image_size", "merge_attributes", "most_frequent", "normalize_name",
-           "object_hypernyms", "prepare_genome", "read_annotations",
+           "image_size", "merge_attributes", "merge_attributes_file",
+           "most_frequent", "normalize_name", "object_hypernyms", "prepare_genome",
+           "read_annotations",
            "read_image_data", "read_synset_map", "split_images", "vqa_overlap"]
 
 FLAGS = flags.FLAGS
