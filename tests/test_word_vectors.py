@@ -172,3 +172,35 @@ def test_build_table_glove_composes_phrases():
   assert unknown == ["hot_dog"]
   expected = (glove.vector("hot") + glove.vector("dog")) / 2
   np.testing.assert_allclose(table[2], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".bin", ".bin.gz"])
+def test_streamed_subset_gives_the_same_table_as_the_whole_file(tmp_path, suffix):
+  """prepare_vocab's streamed read: the same build_table rows (kept words, parts,
+  case variants, a repeated word's first row, unknown words scaled by the whole
+  file's mean norm) with only the candidates' rows in memory."""
+  import gzip
+  from svlr_tf.text import word2vec_subset
+  rng = np.random.default_rng(3)
+  words = ["Dog", "dog", "fire", "hydrant", "Tennis", "x", "dog", "café"]
+  words += [f"filler{i}" for i in range(70_000)]  # more than one norm block
+  vectors = (rng.standard_normal((len(words), 8)) * rng.uniform(0.5, 2, (len(words), 1))
+             ).astype(np.float32)
+  blob = b"".join(w.encode() + b" " + v.tobytes() + b"\n" for w, v in zip(words, vectors))
+  data = f"{len(words)} 8\n".encode() + blob
+  path = tmp_path / f"vectors{suffix}"
+  path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+  vocab = ["<pad>", "<unk>", "dog", "fire hydrant", "tennis", "cafe", "zebra", "café"]
+  whole = wv.load_word_vectors(str(path))
+  subset = wv.load_word_vectors(str(path), keep=wv.lookup_candidates(vocab))
+  assert len(subset) < 10 and subset.mean_norm == whole.mean_norm
+  for (a, ua), (b, ub) in [(wv.build_table(whole, vocab), wv.build_table(subset, vocab))]:
+    np.testing.assert_array_equal(a, b)
+    assert ua == ub == ["<unk>", "fire hydrant", "cafe", "zebra"]
+  limited = word2vec_subset.read_word2vec_subset(str(path), {"dog"}, limit=3)
+  assert limited.words == ["dog"]
+  assert limited.mean_norm == pytest.approx(np.linalg.norm(vectors[:3], axis=1).mean())
+  cut = tmp_path / "cut.bin"
+  cut.write_bytes(data[:-100])
+  with pytest.raises(DataError, match=r"cut.bin: truncated at vector 70006 of 70008"):
+    word2vec_subset.read_word2vec_subset(str(cut), {"dog"})

@@ -47,6 +47,7 @@ import base64
 import binascii
 import glob
 import io
+import json
 import os
 import pickle
 import shutil
@@ -57,7 +58,7 @@ from absl import flags, logging
 
 from svlr_tf.data.feature_store import FeatureStoreWriter
 from svlr_tf.runtime.errors import DataError
-from tools._common import Progress, atomic_write_lines, run_main
+from tools._common import Progress, run_main
 
 FLAGS = flags.FLAGS
 TSV_FIELDS = ("image_id", "image_w", "image_h", "num_boxes", "boxes", "features")
@@ -287,6 +288,38 @@ def _box_line(image_id: int, boxes: np.ndarray, size: Tuple[int, int]) -> dict:
           "boxes": [[round(float(v), 2) for v in box] for box in boxes]}
 
 
+class _BoxesFile:
+  """The boxes file, written line by line as the images are read (not held in
+  memory: ~9 KB an image) to ``.<name>.importing`` beside ``path``; ``commit``
+  renames it onto ``path``, ``abort`` removes it and the directory it made."""
+
+  def __init__(self, path: str):
+    self.path = os.path.abspath(path)
+    directory = os.path.dirname(self.path)
+    self.made = None
+    if not os.path.isdir(directory):
+      self.made = directory
+      while not os.path.isdir(os.path.dirname(self.made)):
+        self.made = os.path.dirname(self.made)
+      os.makedirs(directory)
+    self.tmp = os.path.join(directory, "." + os.path.basename(path) + ".importing")
+    self.file = open(self.tmp, "w", encoding="utf-8")
+
+  def write(self, record: dict) -> None:
+    self.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+  def commit(self) -> None:
+    self.file.close()
+    os.replace(self.tmp, self.path)
+
+  def abort(self) -> None:
+    self.file.close()
+    if os.path.exists(self.tmp):
+      os.remove(self.tmp)
+    if self.made:
+      shutil.rmtree(self.made, ignore_errors=True)
+
+
 def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[int],
                     total: Optional[int] = None,
                     boxes_out: Optional[str] = None) -> int:
@@ -294,8 +327,9 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
 
   The store is written beside ``out`` (``<out>.importing``) and renamed onto it
   when complete, so a failed import leaves an existing store as it was; the
-  boxes file ``boxes_out`` (JSON lines, svlr_tf.data.boxes) is written
-  atomically after it.
+  boxes file ``boxes_out`` (JSON lines, svlr_tf.data.boxes) is written to a
+  temporary file as the images are read and renamed onto ``boxes_out`` after
+  the store (nothing is half-written on failure).
   """
   progress = Progress("import_features", total=total, unit="images")
   tmp = out.rstrip("/") + ".importing"
@@ -303,8 +337,10 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
     shutil.rmtree(tmp)
   writer = None
   count = 0
-  box_lines = []
+  box_file = None
   try:
+    if boxes_out:
+      box_file = _BoxesFile(boxes_out)
     for image_id, features, boxes, size in images:
       if writer is None:
         writer = FeatureStoreWriter(tmp, features.shape[1], rows_per_image,
@@ -313,23 +349,25 @@ def import_features(images: Iterator[Image], out: str, rows_per_image: Optional[
         raise DataError(out, f"image {image_id} has {len(features)} boxes > "
                         f"--rows_per_image {rows_per_image}")
       writer.add(image_id, features, boxes, image_size=size)
-      if boxes_out:
-        box_lines.append(_box_line(image_id, boxes, size))
+      if box_file:
+        box_file.write(_box_line(image_id, boxes, size))
       count += 1
       progress.update()
+    if writer is None:
+      raise DataError(out, "no images in the input")
+    writer.close()
+    if os.path.exists(out):
+      shutil.rmtree(out)
+    os.replace(tmp, out)
   except BaseException:
     if writer is not None:
       writer.abort()
     shutil.rmtree(tmp, ignore_errors=True)
+    if box_file:
+      box_file.abort()
     raise
-  if writer is None:
-    raise DataError(out, "no images in the input")
-  writer.close()
-  if os.path.exists(out):
-    shutil.rmtree(out)
-  os.replace(tmp, out)
-  if boxes_out:
-    atomic_write_lines(boxes_out, box_lines)
+  if box_file:
+    box_file.commit()
     logging.info("boxes: %s", boxes_out)
   progress.done()
   logging.info("%s: %d images, dim %d, rows_per_image %s, with boxes", out, count,

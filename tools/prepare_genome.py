@@ -66,7 +66,8 @@ from absl import flags, logging
 from svlr_tf.data.prepared import RECOGNITION_SPLITS, PreparedWriter
 from svlr_tf.runtime.errors import DataError
 from tools._common import Progress, atomic_write_lines, list_images, run_main
-from tools.genome.annotations import (Counts, merge_attributes, normalize_name,
+from tools.genome.annotations import (Counts, merge_attributes,
+                                      merge_attributes_file, normalize_name,
                                       read_annotations, read_image_data,
                                       read_synset_map)
 from tools.genome.classes import (MIN_IMAGES, SPLIT_FRACTIONS, most_frequent,
@@ -75,8 +76,9 @@ from tools.genome.cleaning import clean_objects, image_size
 from tools.genome.overlap import file_md5s, vqa_overlap
 
 __all__ = ["Counts", "MIN_IMAGES", "SPLIT_FRACTIONS", "clean_objects", "file_md5s",
-           "image_size", "merge_attributes", "most_frequent", "normalize_name",
-           "object_hypernyms", "prepare_genome", "read_annotations",
+           "image_size", "merge_attributes", "merge_attributes_file",
+           "most_frequent", "normalize_name", "object_hypernyms", "prepare_genome",
+           "read_annotations",
            "read_image_data", "read_synset_map", "split_images", "vqa_overlap"]
 
 FLAGS = flags.FLAGS
@@ -110,8 +112,7 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
   image_data = read_image_data(image_data_path, counts)
   objects = read_annotations(objects_path, counts) if objects_path else {}
   if attributes_path:
-    objects = merge_attributes(objects, read_annotations(attributes_path, counts),
-                               counts)
+    objects = merge_attributes_file(objects, attributes_path, counts)
   attribute_synsets = read_synset_map(attribute_synsets_path)
   name_synsets = read_synset_map(object_synsets_path)
   logging.info("%d annotated images", len(objects))
@@ -141,7 +142,8 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
   progress = Progress("clean images", total=len(objects), unit="images")
   for image_id in sorted(objects):
     size = image_size(image_id, image_data, image_paths)
-    cleaned[image_id] = (size, clean_objects(objects[image_id], size, counts))
+    # pop: each image's raw objects are dropped once cleaned (issue 25).
+    cleaned[image_id] = (size, clean_objects(objects.pop(image_id), size, counts))
     progress.update()
   progress.done()
 
@@ -188,6 +190,7 @@ def prepare_genome(data_dir: str, objects_path: Optional[str],
         counts["objects with no name among the classes"] += 1
     if kept:
       regions[image_id] = kept
+    cleaned[image_id] = (size, [])  # only the size is used from here on
   try:
     splits = split_images(regions)
   except DataError as err:

@@ -80,7 +80,10 @@ def prepare_vocab(data_dir: str, word_vectors: str, feature_dim: int = 2048,
                   description: str = "VQA v1 + Visual Genome (real data)") -> int:
   """Writes vocab.json, word_vectors.npy and meta.json; returns the vocab size."""
   words = vocabulary_words(data_dir)
-  vectors = wv.load_word_vectors(word_vectors, limit=limit)
+  # A binary word2vec file is streamed, keeping only the rows the vocabulary can
+  # use (GoogleNews: ~3.6 GB of vectors otherwise held in memory).
+  vectors = wv.load_word_vectors(word_vectors, limit=limit,
+                                 keep=wv.lookup_candidates(words))
   table, unknown = wv.build_table(vectors, words)
   if unknown:
     logging.info("words without a pretrained vector (first 20): %s", unknown[:20])

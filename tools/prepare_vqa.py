@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Dict, Iterator, Optional, Sequence
+import sys
+from typing import Any, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from absl import flags, logging
 
@@ -45,7 +46,8 @@ from svlr_tf import text
 from svlr_tf.data.prepared import NUM_HUMAN_ANSWERS, PreparedWriter
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import atomic_write_json
-from tools._common import Progress, read_json, run_main
+from svlr_tf.runtime.json_stream import iter_json_array
+from tools._common import Progress, run_main
 
 FLAGS = flags.FLAGS
 PAPER_HELDOUT = 12072
@@ -74,14 +76,31 @@ def _field(path: str, where: str, entry: Dict[str, Any], key: str, kind):
   return value
 
 
-def read_questions(path: str) -> Dict[int, Dict[str, Any]]:
-  """Multiple-choice question file -> {question_id: {image_id, question, choices}}."""
-  data = read_json(path)
-  if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-    raise DataError(path, "expected a JSON object with a 'questions' list")
+class Question(NamedTuple):
+  """What a prepared record uses of a question (choices' strings interned)."""
+  image_id: int
+  question: str
+  choices: Tuple[str, ...]
+
+
+class Annotation(NamedTuple):
+  """What a prepared record uses of an annotation (image_id None when absent)."""
+  image_id: Optional[int]
+  question_type: str
+  answer_type: str
+  answer: str
+  answers: Tuple[str, ...]
+
+
+def read_questions(path: str) -> Dict[int, Question]:
+  """Multiple-choice question file -> {question_id: Question}.
+
+  The file is read one question at a time (svlr_tf.runtime.json_stream) and
+  kept as compact tuples: the full VQA v1 files are ~1 GB of JSON.
+  """
   out = {}
   duplicates = 0
-  for i, q in enumerate(data["questions"]):
+  for i, q in iter_json_array(path, "questions"):
     where = f"questions[{i}]"
     if not isinstance(q, dict):
       raise DataError(path, f"{where} is not a JSON object")
@@ -93,21 +112,18 @@ def read_questions(path: str) -> Dict[int, Dict[str, Any]]:
     if qid in out:
       duplicates += 1
       continue
-    out[qid] = {"image_id": _field(path, where, q, "image_id", int),
-                "question": _field(path, where, q, "question", str),
-                "choices": list(choices)}
+    out[qid] = Question(_field(path, where, q, "image_id", int),
+                        _field(path, where, q, "question", str),
+                        tuple(sys.intern(c) for c in choices))
   if duplicates:
     logging.info("%s: %d repeated question ids (first kept)", path, duplicates)
   return out
 
 
-def read_annotations(path: str) -> Dict[int, Dict[str, Any]]:
-  """Annotation file -> {question_id: {question_type, answer_type, answer, answers}}."""
-  data = read_json(path)
-  if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
-    raise DataError(path, "expected a JSON object with an 'annotations' list")
+def read_annotations(path: str) -> Dict[int, Annotation]:
+  """Annotation file -> {question_id: Annotation}, read one annotation at a time."""
   out = {}
-  for i, a in enumerate(data["annotations"]):
+  for i, a in iter_json_array(path, "annotations"):
     where = f"annotations[{i}]"
     if not isinstance(a, dict):
       raise DataError(path, f"{where} is not a JSON object")
@@ -118,16 +134,17 @@ def read_annotations(path: str) -> Dict[int, Dict[str, Any]]:
       value = answer.get("answer") if isinstance(answer, dict) else answer
       if not isinstance(value, str):
         raise DataError(path, f"{where}: an answer has no 'answer' string")
-      human.append(value)
+      human.append(sys.intern(value))
     if len(human) != NUM_HUMAN_ANSWERS:
       raise DataError(path, f"{where}: {len(human)} human answers, expected "
                       f"{NUM_HUMAN_ANSWERS}")
-    out.setdefault(qid, {
-        "image_id": a.get("image_id") if isinstance(a.get("image_id"), int) else None,
-        "question_type": _field(path, where, a, "question_type", str),
-        "answer_type": _field(path, where, a, "answer_type", str),
-        "answer": _field(path, where, a, "multiple_choice_answer", str),
-        "answers": human})
+    if qid not in out:
+      out[qid] = Annotation(
+          a.get("image_id") if isinstance(a.get("image_id"), int) else None,
+          sys.intern(_field(path, where, a, "question_type", str)),
+          sys.intern(_field(path, where, a, "answer_type", str)),
+          sys.intern(_field(path, where, a, "multiple_choice_answer", str)),
+          tuple(human))
   return out
 
 
@@ -142,23 +159,24 @@ def heldout_images(image_ids: Sequence[int],
   return set(ordered[:n])
 
 
-def question_record(qid: int, question: Dict[str, Any]) -> Dict[str, Any]:
+def question_record(qid: int, question: Question) -> Dict[str, Any]:
   """The question fields of a prepared VQA record (what test-dev records hold)."""
+  choices = list(question.choices)
   return {
-      "question_id": qid, "image_id": question["image_id"],
-      "question": question["question"], "choices": question["choices"],
-      **text.question_text_fields(question["question"], question["choices"])}
+      "question_id": qid, "image_id": question.image_id,
+      "question": question.question, "choices": choices,
+      **text.question_text_fields(question.question, choices)}
 
 
-def make_record(qid: int, question: Dict[str, Any],
-                annotation: Dict[str, Any]) -> Dict[str, Any]:
+def make_record(qid: int, question: Question,
+                annotation: Annotation) -> Dict[str, Any]:
   """One prepared VQA record (docs/architecture.md) from a question + annotation."""
   record = question_record(qid, question)
   record.update(
-      question_type=annotation["question_type"],
-      answer_type=annotation["answer_type"], answer=annotation["answer"],
-      label=question["choices"].index(annotation["answer"]),
-      answers=annotation["answers"])
+      question_type=annotation.question_type,
+      answer_type=annotation.answer_type, answer=annotation.answer,
+      label=question.choices.index(annotation.answer),
+      answers=list(annotation.answers))
   return record
 
 
@@ -177,8 +195,8 @@ def _id_scheme(pairs) -> Optional[str]:
 
 
 def check_annotations(questions_path: str, annotations_path: str,
-                      questions: Dict[int, Dict[str, Any]],
-                      annotations: Dict[int, Dict[str, Any]]) -> None:
+                      questions: Dict[int, Question],
+                      annotations: Dict[int, Annotation]) -> None:
   """DataError unless the annotation file annotates every question.
 
   Names the count, a first missing id, and the likely cause when the two files'
@@ -191,9 +209,9 @@ def check_annotations(questions_path: str, annotations_path: str,
     return
   problem = (f"{len(missing)} of {len(questions)} questions of {questions_path} have "
              f"no annotation here (first: question_id {min(missing)})")
-  q_scheme = _id_scheme((q, v["image_id"]) for q, v in questions.items())
-  a_scheme = _id_scheme((q, v["image_id"]) for q, v in annotations.items()
-                        if v.get("image_id") is not None)
+  q_scheme = _id_scheme((q, v.image_id) for q, v in questions.items())
+  a_scheme = _id_scheme((q, v.image_id) for q, v in annotations.items()
+                        if v.image_id is not None)
   if q_scheme and a_scheme and q_scheme != a_scheme:
     problem += (f"; the questions' ids look like {q_scheme} and the annotations' like "
                 f"{a_scheme}: use the annotation file of the same VQA version")
@@ -223,16 +241,16 @@ def prepare_vqa(data_dir: str, train_questions: str, train_annotations: str,
   plan = []  # (split, questions, annotations, qids): every split checked first
   for source, (questions, annotations) in loaded.items():
     answerable = [i for i in sorted(questions)
-                  if annotations[i]["answer"] in questions[i]["choices"]]
+                  if annotations[i].answer in questions[i].choices]
     if len(answerable) < len(questions):
       logging.info("vqa %s: %d questions whose answer is not among their choices "
                    "(skipped)", source, len(questions) - len(answerable))
     if source == "train":
-      heldout = heldout_images([q["image_id"] for q in questions.values()],
+      heldout = heldout_images([q.image_id for q in questions.values()],
                                heldout_fraction)
       by_split = {
-          "train": [i for i in answerable if questions[i]["image_id"] not in heldout],
-          "heldout": [i for i in answerable if questions[i]["image_id"] in heldout]}
+          "train": [i for i in answerable if questions[i].image_id not in heldout],
+          "heldout": [i for i in answerable if questions[i].image_id in heldout]}
     else:
       by_split = {"test": answerable}
     for split, qids in by_split.items():

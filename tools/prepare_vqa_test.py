@@ -43,7 +43,7 @@ def prepare_vqa_test(data_dir: str, questions_path: str, split: str = "test-dev"
   if os.path.exists(out) and not overwrite:
     logging.info("%s exists (use --overwrite to redo)", out)
     return -1
-  questions: Dict[int, dict] = read_questions(questions_path)
+  questions = read_questions(questions_path)
   if not questions:
     raise DataError(questions_path, "no questions")
   # The test questions' nouns, adjectives and bins must come from the tagger that

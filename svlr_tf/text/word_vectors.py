@@ -36,7 +36,7 @@ import gzip
 import os
 import re
 import zlib
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from absl import logging
@@ -254,13 +254,17 @@ def _sniff_word2vec_text(path: str) -> bool:
     raise DataError(path, f"unreadable ({err})") from None
 
 
-def load_word_vectors(spec: str, limit: Optional[int] = None) -> WordVectors:
+def load_word_vectors(spec: str, limit: Optional[int] = None,
+                      keep: Optional[Iterable[str]] = None) -> WordVectors:
   """Loads vectors by name or path.
 
   ``"glove-6b-50d"`` -> :func:`load_glove_package`; ``*.bin`` / ``*.bin.gz`` ->
   binary word2vec; another file whose first line is a ``"<count> <dim>"`` header
   -> text word2vec; any other file -> GloVe text. ``limit`` keeps the first
-  vectors of a file.
+  vectors of a file. ``keep`` (e.g. :func:`lookup_candidates` of a vocabulary):
+  a binary word2vec file is streamed and only these words' rows are kept, with
+  the whole file's mean norm (``svlr_tf.text.word2vec_subset``: the same
+  :func:`build_table` for those words, a few hundred MB instead of several GB).
   """
   if spec == GLOVE_PACKAGE_NAME:
     return load_glove_package()
@@ -268,6 +272,9 @@ def load_word_vectors(spec: str, limit: Optional[int] = None) -> WordVectors:
     raise DataError(spec, f"no such word-vector file (or use "
                     f"{GLOVE_PACKAGE_NAME!r})")
   if _is_binary_word2vec(spec):
+    if keep is not None:
+      from svlr_tf.text.word2vec_subset import read_word2vec_subset
+      return read_word2vec_subset(spec, keep, limit=limit)
     return load_word2vec(spec, binary=True, limit=limit)
   if _sniff_word2vec_text(spec):
     return load_word2vec(spec, binary=False, limit=limit)
@@ -293,6 +300,16 @@ def _lookup(vectors: WordVectors, word: str) -> Optional[int]:
     if row is not None:
       return row
   return None
+
+
+def lookup_candidates(words: Iterable[str]) -> set:
+  """Every string :func:`word_vector` may look up for ``words`` (each word and
+  its parts, as is, lowercased and capitalized)."""
+  out = set()
+  for word in words:
+    for part in [word] + [p for p in _PARTS_RE.split(word) if p]:
+      out.update((part, part.lower(), part.capitalize()))
+  return out
 
 
 def word_vector(vectors: WordVectors, word: str) -> Tuple[np.ndarray, str]:

@@ -262,3 +262,41 @@ def test_table1_trains_on_imported_features(tiny_world, tmp_path):
   assert proc.returncode == 0, proc.stderr[-2000:]
   table = json.load(open(os.path.join(workdir, "table1.json")))
   assert set(table["rows"]) >= {"VQA Only", "Joint SVLR"}
+
+
+def _box_records(images):
+  return [import_features._box_line(i, import_features.xyxy_to_xywh(b), (w, h))
+          for i, w, h, b, _ in images]
+
+
+def test_streamed_boxes_file_is_byte_identical_to_the_whole_list_written_at_once(tmp_path):
+  """The boxes file is written line by line as images are read (issue 25); its
+  bytes are those of the earlier all-in-memory write (atomic_write_lines)."""
+  from tools._common import atomic_write_lines
+  rng = np.random.default_rng(11)
+  images = _images(rng, [9, 3, 42, 5], [20, 4, 1, 7], 8)
+  path = write_tsv(tmp_path / "trainval.tsv", images)
+  out = tmp_path / "data" / "features" / "vqa"
+  boxes_out = import_features.default_boxes_out(str(out))
+  import_features.import_features(import_features.read_tsv([path]), str(out), 20,
+                                  boxes_out=boxes_out)
+  atomic_write_lines(str(tmp_path / "reference.jsonl"), _box_records(images))
+  assert open(boxes_out, "rb").read() == (tmp_path / "reference.jsonl").read_bytes()
+  assert os.listdir(os.path.dirname(boxes_out)) == ["vqa.jsonl"]  # no temporary left
+
+
+def test_a_failed_import_leaves_an_earlier_boxes_file_as_it_was(tmp_path):
+  rng = np.random.default_rng(12)
+  images = _images(rng, [9, 3], [2, 4], 8)
+  path = write_tsv(tmp_path / "a.tsv", images)
+  out = tmp_path / "data" / "features" / "vqa"
+  boxes_out = import_features.default_boxes_out(str(out))
+  import_features.import_features(import_features.read_tsv([path]), str(out), 4,
+                                  boxes_out=boxes_out)
+  before = open(boxes_out, "rb").read()
+  bad = write_tsv(tmp_path / "b.tsv", images + [(3, 640, 480) + images[0][3:]])
+  with pytest.raises(DataError, match="image 3 again"):
+    import_features.import_features(import_features.read_tsv([bad]), str(out), 4,
+                                    boxes_out=boxes_out)
+  assert open(boxes_out, "rb").read() == before
+  assert os.listdir(os.path.dirname(boxes_out)) == ["vqa.jsonl"]

@@ -263,3 +263,45 @@ def test_too_few_genome_images_is_an_error_naming_the_minimum(tmp_path):
   with pytest.raises(DataError, match=r"objects.json: 2 Genome images .* at least 3"):
     prepare_genome.prepare_genome(str(tmp_path / "p"), *paths)
   assert not os.path.exists(tmp_path / "p" / "recognition")
+
+
+def test_streamed_annotations_are_those_of_a_whole_file_load(tmp_path):
+  """objects.json / attributes.json are read one image at a time (issue 25): the
+  parsed objects are those of the whole-file json.load, in order."""
+  from tools.genome import annotations
+  root, _, _ = write_genome(tmp_path / "raw")
+  for name in ("objects.json", "attributes.json"):
+    path = str(root / name)
+    whole = {}
+    for entry in json.load(open(path)):
+      items = entry.get("objects", entry.get("attributes")) or []
+      whole.setdefault(annotations._image_id(entry), []).extend(
+          p for p in map(annotations._parse_object, items) if p is not None)
+    assert annotations.read_annotations(path, annotations.Counts()) == whole
+  (root / "objects.json").write_text('[{"image_id": 1, "objects": []}\n {"image_id": 2}]')
+  with pytest.raises(DataError, match=r"objects.json: malformed JSON at byte 33: "
+                     r"expected ',' or '\]'"):
+    annotations.read_annotations(str(root / "objects.json"), annotations.Counts())
+
+
+def test_merging_attributes_json_as_it_is_read_is_merging_it_whole(tmp_path):
+  """merge_attributes_file (in place, one image entry at a time) gives what
+  merge_attributes of the whole file gives, an image listed twice included."""
+  from tools.genome import annotations
+  for v10 in (False, True):
+    root, _, _ = write_genome(tmp_path / f"raw{v10}", v10=v10)
+    entries = json.load(open(root / "attributes.json"))
+    entries.append(dict(entries[0]))  # the first image again: merged after the rest
+    (root / "attributes.json").write_text(json.dumps(entries))
+    objects_path = str(root / "objects.json")
+    counts_whole, counts_streamed = annotations.Counts(), annotations.Counts()
+    whole = annotations.merge_attributes(
+        annotations.read_annotations(objects_path, counts_whole),
+        annotations.read_annotations(str(root / "attributes.json"), counts_whole),
+        counts_whole)
+    streamed = annotations.merge_attributes_file(
+        annotations.read_annotations(objects_path, counts_streamed),
+        str(root / "attributes.json"), counts_streamed)
+    assert streamed == whole and list(streamed) == list(whole)
+    assert counts_streamed == counts_whole
+    assert any(len(o["attributes"]) > 0 for objs in whole.values() for o in objs)

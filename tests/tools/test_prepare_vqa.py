@@ -181,3 +181,36 @@ def test_malformed_inputs(tmp_path):
   assert result.returncode == 1
   assert result.stderr.strip().splitlines()[-1] == (
       f"error: {train[0]}: questions[3]: missing field 'question_id'")
+
+
+def test_streamed_reading_keeps_what_a_whole_file_load_gives(tmp_path):
+  """read_questions / read_annotations stream the files (issue 25); their values
+  are those of the whole-file json.load, first of a repeated id kept."""
+  raw, train, val = _inputs(tmp_path)
+  for questions_path, annotations_path in (train, val):
+    whole = {}
+    for q in json.load(open(questions_path))["questions"]:
+      whole.setdefault(q["question_id"], (q["image_id"], q["question"],
+                                          tuple(q["multiple_choices"])))
+    assert {k: tuple(v) for k, v in prepare_vqa.read_questions(questions_path).items()
+            } == whole
+    whole = {}
+    for a in json.load(open(annotations_path))["annotations"]:
+      whole.setdefault(a["question_id"], (
+          a["image_id"], a["question_type"], a["answer_type"],
+          a["multiple_choice_answer"], tuple(x["answer"] for x in a["answers"])))
+    assert {k: tuple(v) for k, v in prepare_vqa.read_annotations(
+        annotations_path).items()} == whole
+
+
+def test_a_cut_question_file_is_one_line_with_the_byte_offset(tmp_path):
+  raw, train, val = _inputs(tmp_path)
+  text = open(train[0], "rb").read()
+  open(train[0], "wb").write(text[:len(text) // 2])
+  with pytest.raises(DataError) as err:
+    prepare_vqa.prepare_vqa(str(tmp_path / "prepared"), *train, *val)
+  assert str(err.value).startswith(f"{train[0]}: malformed JSON at byte ")
+  assert not (tmp_path / "prepared" / "vqa").exists()
+  open(train[0], "w").write(json.dumps({"info": {}, "questions": {}}))
+  with pytest.raises(DataError, match="expected a JSON object with a 'questions' list"):
+    prepare_vqa.read_questions(train[0])

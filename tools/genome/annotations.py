@@ -4,12 +4,13 @@ normalizing names (``tools.prepare_genome``, steps 2-4)."""
 from __future__ import annotations
 
 import collections
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from absl import logging
 
 from svlr_tf import text
 from svlr_tf.runtime.errors import DataError
+from svlr_tf.runtime.json_stream import iter_json_array
 from tools._common import read_json
 
 
@@ -90,13 +91,11 @@ def _parse_object(item: Any) -> Optional[Dict[str, Any]]:
           "attributes": attributes}
 
 
-def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]]]:
-  """objects.json / attributes.json -> {image_id: [parsed objects]}."""
-  data = read_json(path)
-  if not isinstance(data, list):
-    raise DataError(path, "expected a JSON list of images")
-  images: Dict[int, List[Dict[str, Any]]] = {}
-  for i, entry in enumerate(data):
+def iter_annotations(path: str, counts: Counts) -> Iterator[Tuple[int, List[dict]]]:
+  """(image_id, [parsed objects]) of each image entry of objects.json /
+  attributes.json, read one at a time (svlr_tf.runtime.json_stream: the files are
+  several GB at full size); entries without an image id are counted, skipped."""
+  for i, entry in iter_json_array(path, what="images"):
     if not isinstance(entry, dict):
       raise DataError(path, f"entry {i} is not a JSON object")
     image_id = _image_id(entry)
@@ -110,7 +109,14 @@ def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]
       items = []
     if not isinstance(items, list):
       raise DataError(path, f"image {image_id}: 'objects' is not a list")
-    parsed = [p for p in (_parse_object(item) for item in items) if p is not None]
+    yield image_id, [p for p in (_parse_object(item) for item in items) if p is not None]
+
+
+def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]]]:
+  """objects.json / attributes.json -> {image_id: [parsed objects]}; only the
+  parsed fields are kept."""
+  images: Dict[int, List[Dict[str, Any]]] = {}
+  for image_id, parsed in iter_annotations(path, counts):
     images.setdefault(image_id, []).extend(parsed)
   return images
 
@@ -118,7 +124,8 @@ def read_annotations(path: str, counts: Counts) -> Dict[int, List[Dict[str, Any]
 def merge_attributes(objects: Dict[int, List[dict]],
                      attributes: Dict[int, List[dict]],
                      counts: Optional[Counts] = None) -> Dict[int, List[dict]]:
-  """Adds attributes.json's attributes to objects.json's objects.
+  """Adds attributes.json's attributes to objects.json's objects (a new dict;
+  ``objects`` is left as it was).
 
   An attribute entry goes to the object with its id; when its id matches no
   object (most unmatched v1.0 entries), to the object with the same box and
@@ -127,28 +134,47 @@ def merge_attributes(objects: Dict[int, List[dict]],
   counts = counts if counts is not None else Counts()
   merged = {i: [dict(o) for o in objs] for i, objs in objects.items()}
   for image_id, items in attributes.items():
-    targets = merged.setdefault(image_id, [])
-    by_id, by_box = {}, {}
-    for obj in targets:
-      if obj["id"] is not None:
-        by_id.setdefault(obj["id"], obj)
-      by_box.setdefault(_box_names_key(obj), obj)
-    for item in items:
-      target = by_id.get(item["id"]) if item["id"] is not None else None
-      if target is None:
-        target = by_box.get(_box_names_key(item))
-        if target is not None and item["id"] is not None:
-          counts["attribute entries matched by box and names (id matched no object)"] += 1
-      if target is None:
-        target = dict(item, attributes=[])
-        targets.append(target)
-        if item["id"] is not None:
-          by_id[item["id"]] = target
-        by_box.setdefault(_box_names_key(item), target)
-      target["attributes"] = list(target["attributes"]) + list(item["attributes"])
-      if not target["synsets"]:
-        target["synsets"] = item["synsets"]
+    _merge_image(merged.setdefault(image_id, []), items, counts)
   return merged
+
+
+def merge_attributes_file(objects: Dict[int, List[dict]], path: str,
+                          counts: Counts) -> Dict[int, List[dict]]:
+  """``merge_attributes`` of attributes.json at ``path``, read one image at a time
+  and merged into ``objects`` in place (no second copy of the objects; issue 25).
+  Returns ``objects``."""
+  for image_id, items in iter_annotations(path, counts):
+    _merge_image(objects.setdefault(image_id, []), items, counts)
+  return objects
+
+
+def _merge_image(targets: List[dict], items: List[dict], counts: Counts) -> None:
+  """Merges one image's attribute-file objects ``items`` into its ``targets``.
+
+  Merging an image's entries one after the other gives what merging them at
+  once does (the id / box maps are rebuilt from ``targets``, which hold the
+  objects added before).
+  """
+  by_id, by_box = {}, {}
+  for obj in targets:
+    if obj["id"] is not None:
+      by_id.setdefault(obj["id"], obj)
+    by_box.setdefault(_box_names_key(obj), obj)
+  for item in items:
+    target = by_id.get(item["id"]) if item["id"] is not None else None
+    if target is None:
+      target = by_box.get(_box_names_key(item))
+      if target is not None and item["id"] is not None:
+        counts["attribute entries matched by box and names (id matched no object)"] += 1
+    if target is None:
+      target = dict(item, attributes=[])
+      targets.append(target)
+      if item["id"] is not None:
+        by_id[item["id"]] = target
+      by_box.setdefault(_box_names_key(item), target)
+    target["attributes"] = list(target["attributes"]) + list(item["attributes"])
+    if not target["synsets"]:
+      target["synsets"] = item["synsets"]
 
 
 def _box_names_key(obj: dict):
@@ -159,11 +185,8 @@ def read_image_data(path: Optional[str], counts: Counts) -> Dict[int, dict]:
   """image_data.json -> {image_id: entry} (first entry wins)."""
   if not path:
     return {}
-  data = read_json(path)
-  if not isinstance(data, list):
-    raise DataError(path, "expected a JSON list of images")
   out = {}
-  for i, entry in enumerate(data):
+  for i, entry in iter_json_array(path, what="images"):
     if not isinstance(entry, dict):
       raise DataError(path, f"entry {i} is not a JSON object")
     image_id = _image_id(entry)

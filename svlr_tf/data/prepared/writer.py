@@ -15,6 +15,7 @@ from svlr_tf.data.prepared.layout import (FORMAT, META_DEFAULTS, PAD, PAD_ID,
                                           check_split, feature_store_path)
 from svlr_tf.runtime.errors import DataError
 from svlr_tf.runtime.files import atomic_path, atomic_save_npy, atomic_write_json, json_default
+from svlr_tf.runtime.json_stream import JsonListWriter
 
 
 class PreparedWriter:
@@ -133,39 +134,54 @@ class PreparedWriter:
     check_split(split)
     path = os.path.join(self.data_dir, "vqa", f"{split}.jsonl")
     annotated = split not in UNANNOTATED_VQA_SPLITS
-    questions, annotations = [], []
+    info = {"description": f"svlr_tf prepared VQA split {split!r}",
+            "version": str(VERSION)}
+    license_ = {"name": "see meta.json", "url": ""}
 
-    def collect(rec):
-      questions.append({"image_id": rec["image_id"], "question": rec["question"],
-                        "question_id": rec["question_id"],
-                        "multiple_choices": list(rec["choices"])})
-      if not annotated:
-        return
-      annotations.append({
-          "question_id": rec["question_id"], "image_id": rec["image_id"],
-          "question_type": rec["question_type"], "answer_type": rec["answer_type"],
-          "multiple_choice_answer": rec["answer"],
-          "answers": [{"answer": a, "answer_confidence": "yes", "answer_id": i + 1}
-                      for i, a in enumerate(rec["answers"])]})
+    def questions_header(num_choices: int) -> Dict[str, Any]:
+      return {"info": info, "task_type": "Multiple-Choice", "data_type": "mscoco",
+              "data_subtype": split, "license": license_, "num_choices": num_choices}
 
-    n = self._write_jsonl(path, records,
-                          VQA_FIELDS if annotated else VQA_QUESTION_FIELDS,
-                          collect if official else None)
-    if official:
-      num_choices = len(questions[0]["multiple_choices"]) if questions else 18
-      info = {"description": f"svlr_tf prepared VQA split {split!r}",
-              "version": str(VERSION)}
-      license_ = {"name": "see meta.json", "url": ""}
-      atomic_write_json(
-          os.path.join(self.data_dir, "vqa", f"{split}_questions.json"),
-          {"info": info, "task_type": "Multiple-Choice", "data_type": "mscoco",
-           "data_subtype": split, "license": license_, "num_choices": num_choices,
-           "questions": questions})
-      if annotated:
-        atomic_write_json(
-            os.path.join(self.data_dir, "vqa", f"{split}_annotations.json"),
-            {"info": info, "data_type": "mscoco", "data_subtype": split,
-             "license": license_, "annotations": annotations})
+    # The official files are written as the records are (not held in memory).
+    vqa_dir = os.path.join(self.data_dir, "vqa")
+    official_files = []
+    try:
+      if official:
+        questions = JsonListWriter(os.path.join(vqa_dir, f"{split}_questions.json"),
+                                   "questions", questions_header(18))
+        official_files.append(questions)
+        if annotated:
+          annotations = JsonListWriter(
+              os.path.join(vqa_dir, f"{split}_annotations.json"), "annotations",
+              {"info": info, "data_type": "mscoco", "data_subtype": split,
+               "license": license_})
+          official_files.append(annotations)
+
+      def collect(rec):
+        question = {"image_id": rec["image_id"], "question": rec["question"],
+                    "question_id": rec["question_id"],
+                    "multiple_choices": list(rec["choices"])}
+        if not questions.count:
+          questions.header = questions_header(len(question["multiple_choices"]))
+        questions.add(question)
+        if not annotated:
+          return
+        annotations.add({
+            "question_id": rec["question_id"], "image_id": rec["image_id"],
+            "question_type": rec["question_type"], "answer_type": rec["answer_type"],
+            "multiple_choice_answer": rec["answer"],
+            "answers": [{"answer": a, "answer_confidence": "yes", "answer_id": i + 1}
+                        for i, a in enumerate(rec["answers"])]})
+
+      n = self._write_jsonl(path, records,
+                            VQA_FIELDS if annotated else VQA_QUESTION_FIELDS,
+                            collect if official else None)
+      for f in official_files:
+        f.close()
+    except BaseException:
+      for f in official_files:
+        f.abort()
+      raise
     return n
 
   def feature_store(self, kind: str, dim: int, rows_per_image: Optional[int] = None,
