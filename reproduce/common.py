@@ -282,8 +282,9 @@ def run(main, result=None, define=None) -> None:
     define_flags(result)
   if define is not None:
     define()
-  for flag in FLAGS.get_key_flags_for_module(__name__):  # --help lists them
-    FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  for module in (__name__, "reproduce.options"):  # --help lists them
+    for flag in FLAGS.get_key_flags_for_module(module):
+      FLAGS.register_key_flag_for_module(sys.argv[0], flag)
 
   def main_then_next(argv):  # then a last line: what to look at next
     status = main(argv)

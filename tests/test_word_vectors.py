@@ -180,7 +180,6 @@ def test_streamed_subset_gives_the_same_table_as_the_whole_file(tmp_path, suffix
   case variants, a repeated word's first row, unknown words scaled by the whole
   file's mean norm) with only the candidates' rows in memory."""
   import gzip
-  from svlr_tf.text import word2vec_subset
   rng = np.random.default_rng(3)
   words = ["Dog", "dog", "fire", "hydrant", "Tennis", "x", "dog", "café"]
   words += [f"filler{i}" for i in range(70_000)]  # more than one norm block
@@ -197,10 +196,10 @@ def test_streamed_subset_gives_the_same_table_as_the_whole_file(tmp_path, suffix
   for (a, ua), (b, ub) in [(wv.build_table(whole, vocab), wv.build_table(subset, vocab))]:
     np.testing.assert_array_equal(a, b)
     assert ua == ub == ["<unk>", "fire hydrant", "cafe", "zebra"]
-  limited = word2vec_subset.read_word2vec_subset(str(path), {"dog"}, limit=3)
+  limited = wv.read_word2vec_subset(str(path), {"dog"}, limit=3)
   assert limited.words == ["dog"]
   assert limited.mean_norm == pytest.approx(np.linalg.norm(vectors[:3], axis=1).mean())
   cut = tmp_path / "cut.bin"
   cut.write_bytes(data[:-100])
   with pytest.raises(DataError, match=r"cut.bin: truncated at vector 70006 of 70008"):
-    word2vec_subset.read_word2vec_subset(str(cut), {"dog"})
+    wv.read_word2vec_subset(str(cut), {"dog"})

@@ -29,9 +29,9 @@ BLOCK = 65536  # rows per norm block, as WordVectors.mean_norm
 _READ = 1 << 22
 
 
-def read_word2vec_subset(path: str, keep: Iterable[str], limit: Optional[int] = None):
-  """A ``WordVectors`` of the rows of ``keep``'s words, with the whole file's
-  mean norm.
+def read_word2vec_rows(path: str, keep: Iterable[str], limit: Optional[int] = None):
+  """(words, [N, dim] vectors, the whole file's mean norm) of ``keep``'s words:
+  ``svlr_tf.text.word_vectors.read_word2vec_subset`` makes the ``WordVectors``.
 
   Args:
     path: a binary word2vec file (``.bin`` or ``.bin.gz``).
@@ -42,7 +42,6 @@ def read_word2vec_subset(path: str, keep: Iterable[str], limit: Optional[int] = 
     DataError: missing file, bad header, truncated file, a word not UTF-8,
       a NaN or infinite vector.
   """
-  from svlr_tf.text.word_vectors import WordVectors  # pylint: disable=import-outside-toplevel
   if not os.path.isfile(path):
     raise DataError(path, "file not found")
   keep = set(keep)
@@ -92,6 +91,4 @@ def read_word2vec_subset(path: str, keep: Iterable[str], limit: Optional[int] = 
   if count <= 0:
     raise DataError(path, "no vectors")
   vectors = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
-  out = WordVectors(words, vectors, os.path.basename(path))
-  out._mean_norm = total / count  # pylint: disable=protected-access
-  return out
+  return words, vectors, total / count

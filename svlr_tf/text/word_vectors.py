@@ -273,7 +273,6 @@ def load_word_vectors(spec: str, limit: Optional[int] = None,
                     f"{GLOVE_PACKAGE_NAME!r})")
   if _is_binary_word2vec(spec):
     if keep is not None:
-      from svlr_tf.text.word2vec_subset import read_word2vec_subset
       return read_word2vec_subset(spec, keep, limit=limit)
     return load_word2vec(spec, binary=True, limit=limit)
   if _sniff_word2vec_text(spec):
@@ -351,3 +350,14 @@ def build_table(vectors: WordVectors,
                "parts, %d pseudo-random)", vectors.name, len(unknown), len(words),
                composed, len(unknown) - composed)
   return table, unknown
+
+
+def read_word2vec_subset(path: str, keep: Iterable[str],
+                         limit: Optional[int] = None) -> WordVectors:
+  """A ``WordVectors`` of the rows of ``keep``'s words of a binary word2vec file,
+  with the whole file's mean norm (streamed: ``svlr_tf.text.word2vec_subset``)."""
+  from svlr_tf.text.word2vec_subset import read_word2vec_rows
+  words, vectors, mean_norm = read_word2vec_rows(path, keep, limit=limit)
+  out = WordVectors(words, vectors, os.path.basename(path))
+  out._mean_norm = mean_norm  # pylint: disable=protected-access
+  return out

@@ -8,6 +8,7 @@ returns one for a finished run (no optimizer, no checkpoint managers), and
 
   Evaluator(config, model, data, stores, task=None)
     .evaluate_vqa(split) -> VQAEvaluation          Eq. 7, multiple choice
+    .zero_shot_scores(split) -> [N, C]             Eq. 9 scores
     .evaluate_zero_shot(split) -> VQAEvaluation    Eq. 9
     .evaluate_recognition(split) -> dict           Sec. 5.3
     .vqa_split_scores(split) -> ([N, C] scores, attention [n, K] | None)
@@ -98,10 +99,14 @@ class Evaluator:
     ev = self.task.vqa_scorer(self.data, split).evaluate(scores)
     return (ev, attention) if return_attention else ev
 
+  def zero_shot_scores(self, split: str) -> np.ndarray:
+    """[N, C] Eq. 9 scores of every choice of a VQA split, in split order."""
+    scores, _ = self.vqa_split_scores(split, "zero_shot")
+    return scores
+
   def evaluate_zero_shot(self, split: str) -> VQAEvaluation:
     """Multiple-choice accuracy of the zero-shot scorer (Eq. 9) on a split."""
-    scores, _ = self.vqa_split_scores(split, "zero_shot")
-    return self.task.vqa_scorer(self.data, split).evaluate(scores)
+    return self.task.vqa_scorer(self.data, split).evaluate(self.zero_shot_scores(split))
 
   def chance(self, split: str) -> float:
     return self.task.vqa_scorer(self.data, split).chance()

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from svlr_tf.runtime.errors import DataError
-from tools import import_features, prepare_genome, prepare_vqa
+from tools import import_features, prepare_genome, prepare_vqa  # noqa: F401
+from tools.genome import annotations as genome_annotations
 from tools.rehearse import __main__ as rehearse_main
 from tools.rehearse import fit, inputs
 
@@ -69,7 +70,7 @@ def test_inputs_are_read_by_the_real_readers(tmp_path):
   attributes = json.load(open(tmp_path / "attributes.json"))
   assert len(objects) == inputs.counts(fraction)["genome_images"]
   assert 25 < np.mean([len(o["objects"]) for o in objects]) < 45
-  parsed = prepare_genome._parse_object(attributes[0]["attributes"][0])
+  parsed = genome_annotations._parse_object(attributes[0]["attributes"][0])
   assert parsed["names"] and parsed["box"] is not None
   questions = json.load(open(tmp_path / "MultipleChoice_mscoco_train2014_questions.json"))
   assert all(len(q["multiple_choices"]) == 18 for q in questions["questions"])

@@ -36,7 +36,11 @@ def test_pretraining_then_table4_tiny_share_runs(tmp_path):
   assert proc.stdout.count("done already") == 2  # Table 1's runs read
   assert "initialised from" in proc.stdout  # the joint run started from Genome only
   out = json.load(open(tmp_path / "pre" / "pretraining.json"))
-  assert set(out["rows"]) == {"Joint SVLR (from scratch)", "Pre-trained, then Joint SVLR"}
+  assert set(out["rows"]) == {"Joint SVLR (from scratch)", "Pre-trained, then Joint SVLR",
+                              "Joint SVLR, recognition warm-up", "Joint SVLR, S + S' steps",
+                              "Pre-trained (matched total)"} - (
+      set() if out["joint_steps"] > out["control_pretraining_steps"]
+      else {"Pre-trained (matched total)"})  # not run when S' >= S
   assert out["joint_steps"] == 4 and set(out["pretraining_steps"]) == {"0"}
   assert os.path.exists(os.path.join(runs, "seed0", "pretrain_then_joint", "results.json"))
 
