@@ -77,7 +77,7 @@ def world_overrides(preset: str, point: Point) -> Dict:
   """The WorldConfig fields of a point: the VQA train images scaled."""
   if point.train_scale == 1:
     return {}
-  from svlr_tf.presets import world_config
+  from svlr_tf.world.config import world_config
   train, heldout, test = world_config(preset).vqa_images
   return {"vqa_images": (train * point.train_scale, heldout, test)}
 
