@@ -227,13 +227,7 @@ def check_recognition_split(split: RecognitionSplit, store: FeatureStore,
   image in the store and within its rows (one-line DataError naming the file)."""
   path = data.path("recognition", f"{name}.jsonl")
   check_store(data, "genome", store)
-  if len(split) == 0:
-    raise DataError(path, "split is empty")
-  present = store.has_images(split.image_ids)
-  if not np.all(present):
-    missing = split.image_ids[~present]
-    raise DataError(path, f"{len(missing)} regions refer to images not in the feature "
-                    f"store {store.path} (e.g. image {int(missing[0])})")
+  _check_images_in_store(path, len(split), split.image_ids, store, "regions")
   counts = store.counts(split.image_ids)
   bad = split.rows >= counts
   if np.any(bad):
@@ -248,10 +242,17 @@ def check_vqa_split(split: VQASplit, store: FeatureStore, data: PreparedData,
   """A VQA split the training input can batch: not empty, every image in the store."""
   path = data.path("vqa", f"{name}.jsonl")
   check_store(data, "vqa", store)
-  if len(split) == 0:
+  _check_images_in_store(path, len(split), split.image_ids, store, "questions")
+
+
+def _check_images_in_store(path: str, size: int, image_ids: np.ndarray,
+                           store: FeatureStore, items: str) -> None:
+  """A split of ``size`` items (``items``: "regions" / "questions") is not empty
+  and each item's image is in ``store`` (one-line DataError naming ``path``)."""
+  if size == 0:
     raise DataError(path, "split is empty")
-  present = store.has_images(split.image_ids)
+  present = store.has_images(image_ids)
   if not np.all(present):
-    missing = split.image_ids[~present]
-    raise DataError(path, f"{len(missing)} questions refer to images not in the "
-                    f"feature store {store.path} (e.g. image {int(missing[0])})")
+    missing = image_ids[~present]
+    raise DataError(path, f"{len(missing)} {items} refer to images not in the feature "
+                    f"store {store.path} (e.g. image {int(missing[0])})")
